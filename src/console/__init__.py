@@ -1,0 +1,1 @@
+"""The operator console: HTTP API, alert subscriptions and delivery, and the web dashboard."""

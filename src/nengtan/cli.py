@@ -1,0 +1,64 @@
+"""The ``nengtan`` console script: one entry point that mounts each package's commands.
+
+Each package that offers commands has a ``cli`` module with a ``register(app)`` function;
+``COMMAND_MODULES`` lists them. Heavy imports (faust, asyncua, ...) stay inside the command
+functions so ``nengtan --help`` is fast. A ``NengtanError`` is printed as one line, never as a
+traceback, and sets the exit code.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import typer
+from rich.console import Console
+
+from nengtan.errors import NengtanError
+
+COMMAND_MODULES: tuple[str, ...] = (
+    "nengtan.stack.cli",
+)
+
+err_console = Console(stderr=True)
+
+
+def build_app() -> typer.Typer:
+    """The Typer application with every package's commands mounted."""
+    app = typer.Typer(
+        name="nengtan",
+        help="Nengtan (能碳): energy-carbon management for industrial enterprises and parks.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+    )
+    for module_name in COMMAND_MODULES:
+        importlib.import_module(module_name).register(app)
+    return app
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI; user errors become one line on stderr and a non-zero exit code."""
+    app = build_app()
+    try:
+        app(args=argv, standalone_mode=False)
+    except NengtanError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as exc:  # click's own usage errors carry an exit code
+        import click
+
+        if isinstance(exc, click.exceptions.Exit):
+            sys.exit(exc.exit_code)
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if isinstance(exc, click.exceptions.Abort):
+            sys.exit(130)
+        raise
+
+
+if __name__ == "__main__":
+    main()
