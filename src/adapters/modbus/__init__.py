@@ -1,0 +1,1 @@
+"""Modbus TCP adapter: polls meters per their device profile, merging contiguous registers."""
