@@ -14,8 +14,9 @@ def test_bundled_table_has_the_cems_species() -> None:
     table = load_codes()
     assert table.version
     expected = {
-        "a21026": "SO2", "a21002": "NOx", "a34013": "PM", "a19001": "O2", "a00000": "flow",
-        "a01012": "temperature", "a01013": "pressure", "a01014": "moisture", "a05001": "CO2",
+        "a21026": "so2", "a21002": "nox", "a34013": "pm", "a19001": "o2", "a00000": "flow",
+        "a01012": "temp", "a01013": "pressure", "a01014": "moisture", "a05001": "co2",
+        "a21005": "co",
     }
     for code, species in expected.items():
         assert table.by_code[code].species == species
@@ -78,3 +79,11 @@ def test_json_form_round_trip() -> None:
 def test_json_form_errors(payload: bytes, message: str) -> None:
     with pytest.raises(Hj212Error, match=message):
         loads(payload)
+
+
+def test_every_park_cems_species_has_a_code() -> None:
+    from ingest.park.vocabulary import cems_species
+
+    table = load_codes()
+    missing = sorted(set(cems_species()) - set(table.by_species))
+    assert missing == []
