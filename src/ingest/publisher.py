@@ -120,9 +120,11 @@ class Publisher:
         """One encoded ``ReadingBatch`` on ``nt.readings.v1``, keyed by device id."""
         self.submit(TOPIC_READINGS, device.encode("utf-8"), value)
 
-    def publish_dead_letter(self, source: str, reason: str, payload: bytes) -> None:
+    def publish_dead_letter(
+        self, source: str, reason: str, payload: bytes, received_ms: int | None = None
+    ) -> None:
         """A rejected input on ``nt.readings.dlq.v1`` (large payloads: see ``ingest.dlq``)."""
-        value = self.dead_letters.record(source, reason, payload)
+        value = self.dead_letters.record(source, reason, payload, received_ms)
         self.submit(TOPIC_DLQ, source.encode("utf-8"), value)
         with self._lock:
             self._counters.extra["dlq"] = self._counters.extra.get("dlq", 0) + 1

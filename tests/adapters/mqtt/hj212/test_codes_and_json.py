@@ -14,8 +14,15 @@ def test_bundled_table_has_the_cems_species() -> None:
     table = load_codes()
     assert table.version
     expected = {
-        "a21026": "so2", "a21002": "nox", "a34013": "pm", "a19001": "o2", "a00000": "flow",
-        "a01012": "temp", "a01013": "pressure", "a01014": "moisture", "a05001": "co2",
+        "a21026": "so2",
+        "a21002": "nox",
+        "a34013": "pm",
+        "a19001": "o2",
+        "a00000": "flow",
+        "a01012": "temp",
+        "a01013": "pressure",
+        "a01014": "moisture",
+        "a05001": "co2",
         "a21005": "co",
     }
     for code, species in expected.items():
@@ -57,7 +64,13 @@ def test_bad_table_errors_name_the_entry(text: str, message: str) -> None:
 
 def test_json_form_round_trip() -> None:
     msg = Hj212Message(
-        st="31", cn="2051", mn="MN1", qn="1", pw="p", flag=4, data_time="20261121173000",
+        st="31",
+        cn="2051",
+        mn="MN1",
+        qn="1",
+        pw="p",
+        flag=4,
+        data_time="20261121173000",
         values={"a21026": {"Avg": "35.2", "Flag": "N"}},
     )
     payload = dumps(msg)

@@ -40,7 +40,12 @@ def test_frame_reproduces_the_published_packet() -> None:
 def test_decode_published_example() -> None:
     msg = decode(EXAMPLE_PACKET)
     assert (msg.qn, msg.st, msg.cn, msg.pw, msg.mn, msg.flag) == (
-        "20160801085857223", "32", "1062", "100000", "010000A8900016F000169DC0", 5,
+        "20160801085857223",
+        "32",
+        "1062",
+        "100000",
+        "010000A8900016F000169DC0",
+        5,
     )
     assert msg.params == {"RtdInterval": "30"}
     assert msg.values == {}
