@@ -47,6 +47,7 @@ class Carrier:
     dimension: str
     default_uom: str
     kgce: tuple[KgceCoefficient, ...]
+    group: str = "other_fuels"
     onsite_primary: bool = False
 
     def kgce_version(self, version_id: str | None = None) -> KgceCoefficient:
@@ -101,6 +102,7 @@ def _registry() -> dict[str, Carrier]:
             dimension=str(entry["dimension"]),
             default_uom=default_uom.symbol,
             kgce=tuple(coefs),
+            group=str(entry["group"]),
             onsite_primary=bool(entry.get("onsite_primary", False)),
         )
     return registry

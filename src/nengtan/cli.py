@@ -18,6 +18,7 @@ from nengtan.errors import NengtanError
 
 COMMAND_MODULES: tuple[str, ...] = (
     "nengtan.stack.cli",
+    "accounting.cli",
     "ingest.park.cli",
 )
 
