@@ -26,20 +26,21 @@ def tapio(c0: float, c1: float, g0: float, g1: float) -> tuple[float | None, str
     dg = (g1 - g0) / g0
     dc = (c1 - c0) / c0
     e = dc / dg
+    k = round(e, 9)  # classify 0.8 and 1.2 as such despite binary rounding (0.08/0.1 < 0.8)
     if dg > 0:
-        if e < 0:
+        if k < 0:
             state = "strong_decoupling"
-        elif e < TAPIO_LOW:
+        elif k < TAPIO_LOW:
             state = "weak_decoupling"
-        elif e <= TAPIO_HIGH:
+        elif k <= TAPIO_HIGH:
             state = "expansive_coupling"
         else:
             state = "expansive_negative_decoupling"
-    elif e < 0:
+    elif k < 0:
         state = "strong_negative_decoupling"
-    elif e < TAPIO_LOW:
+    elif k < TAPIO_LOW:
         state = "weak_negative_decoupling"
-    elif e <= TAPIO_HIGH:
+    elif k <= TAPIO_HIGH:
         state = "recessive_coupling"
     else:
         state = "recessive_decoupling"

@@ -129,11 +129,17 @@ def register(app: typer.Typer) -> None:
         """Benchmark the vectorised path the streams use; prints conversions per second."""
         import os
 
-        if hasattr(os, "sched_setaffinity"):
-            os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core
         from accounting.bench import run
 
-        r = run(n=n, points=points, repeats=repeats)
+        pinned = hasattr(os, "sched_setaffinity")
+        if pinned:  # one core, restored afterwards
+            cores = os.sched_getaffinity(0)
+            os.sched_setaffinity(0, {min(cores)})
+        try:
+            r = run(n=n, points=points, repeats=repeats)
+        finally:
+            if pinned:
+                os.sched_setaffinity(0, cores)
         typer.echo(f"vectorised accounting: {r.n:,} quantities over {r.points} points, best of "
                    f"{r.repeats}: {r.best_s * 1000:.1f} ms = {r.per_second / 1e6:.1f} million "
                    "conversions/s (one core; kgce and tCO2e each)")
