@@ -20,6 +20,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "nengtan.stack.cli",
     "accounting.cli",
     "ingest.park.cli",
+    "streams.cli",
+    "store.cli",
 )
 
 err_console = Console(stderr=True)

@@ -18,16 +18,21 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
+from accounting import cems
 from streams.points import StackInfo
 from streams.windows import HOUR_MS, MINUTE_MS, window_start
+
+F64 = npt.NDArray[np.float64]
 
 GRACE_MS = 5 * MINUTE_MS
 """How far past an hour's end a stack's data must be before the hour is taken as complete."""
 KEEP_HOURS = 3
 """Closed hours whose minutes are kept, so a late minute re-emits its hour."""
-SUBSTITUTE_GAP_H = 24
 HISTORY_HOURS = 720
+"""Valid hours kept per stack for the long-gap substitute (HJ 75-2017: preceding 720)."""
+SUBSTITUTION_CODES = {1: "mean_either_side", 2: "max_preceding_720h"}
 FLOW = "flow"
 CO2 = "co2"
 MASS_SPECIES = ("so2", "nox", "pm", "co")
@@ -128,41 +133,46 @@ def close_hours(state: CemsState, stack: StackInfo) -> list[HourlyCems]:
 def _emit_hour(
     state: CemsState, stack: StackInfo, hour: int, minutes: list[int]
 ) -> list[HourlyCems]:
-    from accounting.cems import hourly_from_minutes
-
     rows = [state.minutes[m] for m in minutes]
 
-    def column(species: str) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    def column(species: str) -> tuple[F64, npt.NDArray[np.bool_]]:
         vals = np.array([r.get(species, (np.nan, False))[0] for r in rows], dtype=float)
         good = np.array([r.get(species, (np.nan, False))[1] for r in rows], dtype=bool)
-        return vals, good
+        return vals, good & np.isfinite(vals)
 
     flow, flow_ok = column(FLOW)
     co2, co2_ok = column(CO2)
-    co2_hour = hourly_from_minutes(co2, flow, co2_ok & flow_ok, unit="%")
+    ok = co2_ok & flow_ok
+    co2_hour = cems.hourly_mass(np.where(ok, cems.co2_minute_mass_t(co2, flow), 0.0), ok)
+    valid = bool(co2_hour.valid)
     record = HourlyCems(
         stack.stack,
         stack.enterprise,
         hour,
-        co2_hour.n_valid,
-        co2_hour.valid,
-        co2_hour.mass if co2_hour.valid else 0.0,
+        int(co2_hour.n_valid),
+        valid,
+        float(co2_hour.value) if valid else 0.0,
     )
     for species in stack.species:
         if species in (FLOW, CO2):
             continue
-        vals, ok = column(species)
-        if ok.any():
-            record.pollutant_avg_mg_m3[species] = float(vals[ok].mean())
+        vals, good = column(species)
+        mean = cems.hourly_mean(np.where(good, vals, 0.0), good)
+        if int(mean.n_valid) > 0:
+            record.pollutant_avg_mg_m3[species] = float(mean.value)
         if species in MASS_SPECIES:
-            hour_kg = hourly_from_minutes(vals, flow, ok & flow_ok, unit="mg/m3")
-            if hour_kg.valid:
-                record.pollutant_kg[species] = hour_kg.mass
+            both = good & flow_ok
+            minute_kg = np.where(both, cems.pollutant_minute_mass_kg(vals, flow), 0.0)
+            kg = cems.hourly_mass(minute_kg, both)
+            if bool(kg.valid):
+                record.pollutant_kg[species] = float(kg.value)
     return _substitute(state, record)
 
 
 def _substitute(state: CemsState, record: HourlyCems) -> list[HourlyCems]:
-    """Apply substitution: provisional for an invalid hour, final once a valid hour follows."""
+    """Substitution over the stream of hours (``accounting.cems.substitute_hours``): an invalid
+    hour goes out at once as ``provisional`` (the last valid hour's value) and again with its
+    substitute once the next valid hour has closed."""
     hour = record.hour_start_ms
     if not record.valid:
         record.substitution = "provisional"
@@ -172,22 +182,26 @@ def _substitute(state: CemsState, record: HourlyCems) -> list[HourlyCems]:
             state.pending.sort()
         return [record]
     out = [record]
-    before = [v for v in state.valid_hours if v[0] < hour]
-    for gap_hour in [h for h in state.pending if h < hour]:
-        sub = HourlyCems(record.stack, record.enterprise, gap_hour, 0, False, 0.0)
-        prev = [v for v in before if v[0] < gap_hour]
-        gap_h = (hour - (prev[-1][0] if prev else gap_hour)) // HOUR_MS - 1
-        if prev and gap_h <= SUBSTITUTE_GAP_H:
-            sub.co2_t, sub.substitution = (prev[-1][1] + record.co2_t) / 2, "mean_either_side"
-        else:
-            sub.co2_t = max((c for _, c in prev[-HISTORY_HOURS:]), default=record.co2_t)
-            sub.substitution = "max_preceding_720h"
-        out.append(sub)
-        state.pending.remove(gap_hour)
-    state.valid_hours = sorted(
-        [*(v for v in state.valid_hours if v[0] != hour), (hour, record.co2_t)]
-    )
-    state.valid_hours = state.valid_hours[-HISTORY_HOURS:]
+    gaps = [h for h in state.pending if h < hour]
+    if gaps:
+        history = [v for v in state.valid_hours if v[0] < hour]
+        first = min([gaps[0], *(h for h, _ in history)])
+        n = (hour - first) // HOUR_MS + 1
+        values = np.full(n, np.nan)
+        ok = np.zeros(n, dtype=bool)
+        for h, c in [*history, (hour, record.co2_t)]:
+            values[(h - first) // HOUR_MS], ok[(h - first) // HOUR_MS] = c, True
+        filled, code = cems.substitute_hours(values, ok)
+        for h in gaps:
+            i = (h - first) // HOUR_MS
+            sub = HourlyCems(record.stack, record.enterprise, h, 0, False, float(filled[i]))
+            sub.substitution = SUBSTITUTION_CODES.get(int(code[i]), "none_available")
+            if sub.substitution == "none_available":
+                sub.co2_t = 0.0
+            out.append(sub)
+            state.pending.remove(h)
+    kept = [v for v in state.valid_hours if v[0] != hour]
+    state.valid_hours = sorted([*kept, (hour, record.co2_t)])[-HISTORY_HOURS:]
     return out
 
 

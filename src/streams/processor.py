@@ -14,24 +14,15 @@ from typing import Any
 
 import numpy as np
 
+from streams.alerts import AlertState
 from streams.cems import CemsState, HourlyCems, accept_minute, close_hours
 from streams.counters import PointState, Step, StepKind, close_windows, counter_step, rate_step
-from streams.points import PointTable
+from streams.device_alerts import Anomaly, anomaly_alerts, invalid_hour_alerts, pollutant_alerts
+from streams.points import PointTable, year_of
+from streams.rules import RuleSet
 from streams.windows import MINUTE_MS
 
 DeviceState = dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class Anomaly:
-    """Something about a point's data a person should look at (feeds data-quality rules)."""
-
-    point: str
-    enterprise: str
-    kind: str
-    """``reset``, ``rollover``, ``implausible_jump``, ``unknown_point``."""
-    ts_ms: int
-    value: float
 
 
 @dataclass(slots=True)
@@ -42,13 +33,17 @@ class Outputs:
     emissions: list[dict[str, Any]] = field(default_factory=list)
     cems_hours: list[HourlyCems] = field(default_factory=list)
     anomalies: list[Anomaly] = field(default_factory=list)
+    alerts: list[dict[str, Any]] = field(default_factory=list)
     stale: int = 0
     """Readings not counted because they were not newer than the point's latest."""
 
 
-def process_batch(table: PointTable, state: DeviceState, batch: dict[str, Any]) -> Outputs:
+def process_batch(
+    table: PointTable, rules: RuleSet, state: DeviceState, batch: dict[str, Any]
+) -> Outputs:
     """Apply one reading batch (a ``ReadingBatch`` as a dict) to the device state."""
     out = Outputs()
+    alert_state: dict[str, AlertState] = state.setdefault("alerts", {})
     points_state: dict[str, list[Any]] = state.setdefault("points", {})
     cems_state: dict[str, dict[str, Any]] = state.setdefault("cems", {})
     closed: list[tuple[str, int, float]] = []
@@ -89,44 +84,58 @@ def process_batch(table: PointTable, state: DeviceState, batch: dict[str, Any]) 
         _convert(table, closed, out)
     for stack in sorted(touched_stacks):
         cs = CemsState.from_dict(cems_state[stack])
-        out.cems_hours.extend(close_hours(cs, table.stacks[stack]))
+        stack_info = table.stacks[stack]
+        out.alerts.extend(pollutant_alerts(rules, stack_info, cs, alert_state))
+        hours = close_hours(cs, stack_info)
+        out.cems_hours.extend(hours)
+        out.alerts.extend(invalid_hour_alerts(rules, stack_info, hours, alert_state))
         cems_state[stack] = cs.to_dict()
+    out.alerts.extend(anomaly_alerts(rules, out.anomalies, batch, alert_state))
     return out
 
 
 def _convert(table: PointTable, closed: list[tuple[str, int, float]], out: Outputs) -> None:
-    """Closed minutes to consumption and emission records, kgce and CO₂e vectorised."""
-    ids = [c[0] for c in closed]
-    quantities = np.fromiter((c[2] for c in closed), dtype=float, count=len(closed))
-    kgce, co2e = table.convert(ids, quantities)
-    for i, (pid, start, qty) in enumerate(closed):
-        info = table.points[pid]
-        end = start + MINUTE_MS
-        out.consumption.append(
-            {
-                "point": pid,
-                "enterprise": info.enterprise,
-                "carrier": info.carrier,
-                "start_ms": start,
-                "end_ms": end,
-                "quantity": qty,
-                "uom": info.quantity_uom,
-                "kgce": float(kgce[i]),
-            }
-        )
-        if not info.factor_id:
-            continue
-        out.emissions.append(
-            {
-                "source": pid,
-                "enterprise": info.enterprise,
-                "category": info.category,
-                "scope": info.scope,
-                "start_ms": start,
-                "end_ms": end,
-                "co2e_t": float(co2e[i]),
-                "gases": {g: qty * c for g, c in info.gases_t_per_unit.items()},
-                "factor_id": info.factor_id,
-                "method": "calculated",
-            }
-        )
+    """Closed minutes to consumption and emission records, kgce and CO₂e vectorised per year."""
+    by_year: dict[int, list[tuple[str, int, float]]] = {}
+    for item in closed:
+        by_year.setdefault(year_of(item[1]), []).append(item)
+    for year, items in sorted(by_year.items()):
+        ids = [c[0] for c in items]
+        quantities = np.fromiter((c[2] for c in items), dtype=float, count=len(items))
+        coef, idx, kgce, co2e = table.convert(year, ids, quantities)
+        for i, (pid, start, qty) in enumerate(items):
+            info = table.points[pid]
+            end = start + MINUTE_MS
+            out.consumption.append(
+                {
+                    "point": pid,
+                    "enterprise": info.enterprise,
+                    "carrier": info.carrier,
+                    "start_ms": start,
+                    "end_ms": end,
+                    "quantity": qty,
+                    "uom": info.quantity_uom,
+                    "kgce": float(kgce[i]),
+                }
+            )
+            row = int(idx[i])
+            if not info.inventory or row < 0 or int(coef.scope[row]) == 0:
+                continue
+            co2e_t = float(co2e[i])
+            per_gas = coef.coefficients[row].gases_t_per_unit
+            out.emissions.append(
+                {
+                    "source": pid,
+                    "enterprise": info.enterprise,
+                    "category": coef.category(row),
+                    "scope": int(coef.scope[row]),
+                    "start_ms": start,
+                    "end_ms": end,
+                    "co2e_t": co2e_t,
+                    "gases": {g: qty * c for g, c in per_gas.items()}
+                    if per_gas
+                    else {"CO2": co2e_t},
+                    "factor_id": coef.factor_id(row),
+                    "method": "calculated",
+                }
+            )
