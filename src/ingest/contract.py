@@ -48,7 +48,7 @@ class Reading(_Record):
 class ReadingBatch(_Record):
     """One poll cycle or one gateway publish: the unit that crosses every process boundary."""
 
-    schema_: Literal["nt.readings/1"] = Field(READINGS_SCHEMA, alias="schema")
+    schema_: Literal["nt.readings/1"] = Field("nt.readings/1", alias="schema")
     device: str = Field(min_length=1)
     seq: int = Field(ge=0, description="per-device sequence number, for gap and duplicate checks")
     sent_ms: int

@@ -30,7 +30,9 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="NENGTAN_", extra="forbid")
 
-    state_dir: Path = Field(Path(".nengtan"), description="data dirs, logs and pids of the local stack")
+    state_dir: Path = Field(
+        Path(".nengtan"), description="data dirs, logs and pids of the local stack"
+    )
     cache_dir: Path = Field(
         default_factory=_default_cache_dir,
         description="downloads kept outside the repository (the Kafka broker's jars)",

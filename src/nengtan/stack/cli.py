@@ -1,16 +1,74 @@
-"""``nengtan stack up | down | status``."""
+"""``nengtan stack up | down | status``: the local Kafka / PostgreSQL / Mosquitto stack."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+
+StateDir = Annotated[
+    Path | None,
+    typer.Option("--state-dir", help="state directory (default .nengtan/, or NENGTAN_STATE_DIR)"),
+]
+
+
+def _stack(state_dir: Path | None) -> Any:
+    from nengtan.settings import load_settings
+    from nengtan.stack.stack import Stack
+
+    overrides = {"state_dir": state_dir} if state_dir is not None else {}
+    return Stack(load_settings(**overrides))
+
+
+def _print_status(stack: Any) -> bool:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"Nengtan stack ({stack.settings.state_dir})")
+    for column in ("service", "state", "endpoint", "pid", "detail"):
+        table.add_column(column)
+    healthy = True
+    colours = {"running": "green", "external": "green", "stopped": "yellow", "unreachable": "red"}
+    for st in stack.status():
+        healthy &= st.state in ("running", "external")
+        colour = colours[st.state]
+        table.add_row(
+            st.name, f"[{colour}]{st.state}[/]", st.endpoint, str(st.pid or ""), st.detail
+        )
+    Console().print(table)
+    return healthy
 
 
 def register(app: typer.Typer) -> None:
     """Mount the ``stack`` command group."""
-    stack = typer.Typer(help="Start, stop and inspect the local Kafka / PostgreSQL / Mosquitto stack.")
-    app.add_typer(stack, name="stack")
+    stack_app = typer.Typer(
+        help="Start, stop and inspect the local Kafka / PostgreSQL / Mosquitto stack.",
+        no_args_is_help=True,
+    )
+    app.add_typer(stack_app, name="stack")
 
-    @stack.command()
-    def status() -> None:
-        """Report each service of the stack."""
-        typer.echo("not yet")
+    @stack_app.command()
+    def up(state_dir: StateDir = None) -> None:
+        """Start Kafka (KRaft), PostgreSQL (database nengtan) and Mosquitto on 127.0.0.1."""
+        stack = _stack(state_dir)
+        stack.up(echo=True)
+        _print_status(stack)
+        s = stack.settings
+        typer.echo(
+            f"Try: kcat -b {s.bootstrap} -L | psql {s.dsn if not s.pg_external else '$NENGTAN_PG_DSN'}"
+            f" | mosquitto_sub -h {s.mqtt_host_port[0]} -p {s.mqtt_host_port[1]} -t '#'"
+        )
+
+    @stack_app.command()
+    def down(state_dir: StateDir = None) -> None:
+        """Stop every process the stack started (data is kept for the next ``up``)."""
+        stack = _stack(state_dir)
+        stack.down()
+        typer.echo("stack stopped; data kept in " + str(stack.settings.state_dir))
+
+    @stack_app.command()
+    def status(state_dir: StateDir = None) -> None:
+        """Report each service and the PostgreSQL mode (TimescaleDB or plain); exit 1 if not all up."""
+        if not _print_status(_stack(state_dir)):
+            raise typer.Exit(1)
