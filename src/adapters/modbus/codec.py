@@ -9,7 +9,9 @@ vendors disagree on two orders, so both are explicit:
   ``little`` swaps the two bytes inside every register ("byte swap").
 
 ``scale`` maps the raw number to the physical value: ``value = raw * scale`` (a uint32 energy
-register counting 0.01 kWh has ``scale = 0.01``). The simulators encode with the same functions
+register counting 0.01 kWh has ``scale = 0.01``). A decimal scale (0.1, 0.01, 0.001...) is
+applied as a division by its integer reciprocal, so 950 × 0.001 gives 0.95 rather than
+0.9500000000000001: meter values round-trip as the decimals they are. The simulators encode with the same functions
 the adapters decode with, so the two sides cannot drift.
 
 ``decode_many`` is the vectorised form used by the poller: one numpy call per (type, order)
@@ -80,6 +82,22 @@ class Encoding:
             raise CodecError(f"scale {self.scale!r} must be a finite non-zero number")
 
     @property
+    def divisor(self) -> int | None:
+        """The integer reciprocal of a decimal scale (100 for 0.01), else None."""
+        if 0 < abs(self.scale) < 1:
+            inv = 1 / self.scale
+            if abs(inv - round(inv)) < 1e-9 * abs(inv):
+                return round(inv)
+        return None
+
+    def apply_scale(self, raw: float) -> float:
+        """``raw × scale``, exact for decimal scales (see the module docstring)."""
+        if self.scale == 1.0:
+            return float(raw)
+        div = self.divisor
+        return float(raw) / div if div is not None else float(raw) * self.scale
+
+    @property
     def count(self) -> int:
         """Number of 16-bit registers the value occupies."""
         return _FORMATS[self.dtype][1]
@@ -126,6 +144,8 @@ def encode(value: float, enc: Encoding) -> list[int]:
         raw = value / enc.scale
     elif isinstance(value, int) and enc.scale == 1.0:
         raw = value
+    elif enc.divisor is not None:
+        raw = round(value * enc.divisor)
     else:
         raw = round(value / enc.scale)
     if bounds is not None:
@@ -156,10 +176,7 @@ def decode_raw(words: Sequence[int], enc: Encoding) -> int | float:
 
 def decode(words: Sequence[int], enc: Encoding) -> float:
     """The physical value held in ``words``: raw × scale."""
-    raw = decode_raw(words, enc)
-    if enc.scale == 1.0:
-        return float(raw)
-    return float(raw) * enc.scale
+    return enc.apply_scale(decode_raw(words, enc))
 
 
 def decode_many(
@@ -181,6 +198,9 @@ def decode_many(
         words = ((words << 8) | (words >> 8)).astype(np.uint16)
     raw = np.ascontiguousarray(words.astype(">u2")).view(_NUMPY_TYPES[enc.dtype]).reshape(-1)
     out = raw.astype(np.float64)
-    if enc.scale != 1.0:
+    div = enc.divisor
+    if div is not None:
+        out /= div
+    elif enc.scale != 1.0:
         out *= enc.scale
     return out

@@ -103,3 +103,11 @@ def _escape(text: str) -> str:
     import re
 
     return re.escape(text)
+
+
+def test_decimal_scales_give_the_decimal() -> None:
+    # 950 = 0x03B6; 950 × 0.001 in binary floating point is 0.9500000000000001, but a meter
+    # counting in 0.001 steps means 0.95
+    assert decode([0x03B6], Encoding("int16", scale=0.001)) == 0.95
+    assert decode_many(np.array([[0x03B6]]), Encoding("int16", scale=0.001))[0] == 0.95
+    assert encode(0.95, Encoding("int16", scale=0.001)) == [0x03B6]
