@@ -42,7 +42,8 @@ def parse_inventory(data: Any, path: str = "<inventory>") -> Inventory:
     except ValidationError as exc:
         errors = exc.errors()
         first = errors[0]
-        more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
+        extra = len(errors) - 1
+        more = f" (and {extra} more problem{'s' if extra > 1 else ''})" if extra else ""
         raise ConfigError(f"{path}: {_loc(tuple(first['loc']), data)}: {first['msg']}{more}") from None
 
 
