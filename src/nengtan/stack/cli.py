@@ -68,6 +68,18 @@ def register(app: typer.Typer) -> None:
         typer.echo("stack stopped; data kept in " + str(stack.settings.state_dir))
 
     @stack_app.command()
+    def check(state_dir: StateDir = None) -> None:
+        """Smoke check: a real round trip through Kafka, PostgreSQL and MQTT."""
+        from nengtan.stack.smoke import run_checks
+
+        results = run_checks(_stack(state_dir).settings)
+        for name, outcome in results.items():
+            typer.echo(f"{name:10s} {outcome}")
+        if any(o.startswith("FAILED") for o in results.values()):
+            raise typer.Exit(1)
+        typer.echo("smoke check OK")
+
+    @stack_app.command()
     def status(state_dir: StateDir = None) -> None:
         """Report each service and the PostgreSQL mode (TimescaleDB or plain); exit 1 if not all up."""
         if not _print_status(_stack(state_dir)):
