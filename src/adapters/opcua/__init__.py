@@ -1,0 +1,1 @@
+"""OPC UA adapter: subscriptions to DCS tags with sampling interval and deadband."""

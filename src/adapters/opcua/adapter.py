@@ -1,0 +1,243 @@
+"""OPC UA adapter: subscribes to DCS tags and turns data changes into reading batches.
+
+One client and one subscription per server endpoint. Each tag is a monitored item with the
+configured sampling interval, an absolute deadband when set, and a queue large enough that
+changes between two publishes are all delivered. Data changes are buffered per device and
+handed to the intake once per publishing interval (one batch per device and publish window).
+
+Timestamps are the server's *source* timestamps (when the value was measured), falling back
+to the server timestamp. Status codes map to quality by their severity bits: Good -> good,
+Uncertain -> uncertain, Bad -> bad (a bad status without a numeric value yields no reading
+and is counted). On a lost connection (``check_connection`` fails, the watchdog trips) the
+client is dropped and the adapter reconnects with exponential backoff and re-subscribes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from adapters.base import Adapter, Backoff
+from adapters.opcua.config import OpcUaConfig, OpcUaEndpointConfig, OpcUaNode
+from ingest.intake import Intake, now_ms
+from ingest.spool import SpoolFull
+
+if TYPE_CHECKING:
+    from ingest.park.models import Park
+    from nengtan.settings import Settings
+
+log = logging.getLogger(__name__)
+
+_QUALITY = {0: "good", 1: "uncertain", 2: "bad", 3: "bad"}
+
+
+def quality_of(status_code_value: int) -> str:
+    """Quality from an OPC UA StatusCode: its top two bits are the severity."""
+    return _QUALITY[(status_code_value >> 30) & 0x3]
+
+
+def epoch_ms(when: datetime | None) -> int | None:
+    """A (naive = UTC, or aware) datetime as epoch ms."""
+    if when is None:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return int(when.timestamp() * 1000)
+
+
+@dataclass
+class EndpointState:
+    connects: int = 0
+    online: bool = False
+    changes: int = 0
+    without_value: int = 0
+    last_error: str | None = None
+
+
+class _Handler:
+    """asyncua subscription handler: buffers data changes per device (runs on the loop)."""
+
+    def __init__(self, owner: OpcUaAdapter, state: EndpointState) -> None:
+        self.owner = owner
+        self.state = state
+        self.points: dict[str, OpcUaNode] = {}
+
+    def datachange_notification(self, node: Any, val: Any, data: Any) -> None:
+        spec = self.points.get(node.nodeid.to_string())
+        if spec is None:
+            return
+        dv = data.monitored_item.Value
+        q = quality_of(dv.StatusCode.value if dv.StatusCode is not None else 0)
+        if isinstance(val, bool) or not isinstance(val, int | float):
+            self.state.without_value += 1
+            return
+        ts = epoch_ms(dv.SourceTimestamp) or epoch_ms(dv.ServerTimestamp) or now_ms()
+        self.state.changes += 1
+        self.owner.buffer(spec.device, {"point": spec.point, "ts": ts, "value": float(val), "q": q})
+
+    def status_change_notification(self, status: Any) -> None:
+        log.warning("OPC UA subscription status changed: %s", status)
+
+
+class OpcUaAdapter(Adapter):
+    """See the module docstring."""
+
+    protocol = "opcua"
+    config: OpcUaConfig
+
+    def __init__(self, config: OpcUaConfig, intake: Intake, park: Park | None = None) -> None:
+        super().__init__(config, intake)
+        self.states = {e.endpoint: EndpointState() for e in config.endpoints}
+        self._buffers: dict[str, list[dict[str, Any]]] = {}
+        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self._seq = now_ms()
+
+    @classmethod
+    def configs_for_park(cls, park: Park, settings: Settings) -> list[Any]:
+        endpoints = endpoint_configs(park)
+        return [OpcUaConfig(endpoints=endpoints)] if endpoints else []
+
+    def start(self) -> None:
+        logging.getLogger("asyncua").setLevel(logging.ERROR)  # failures are in our status
+        self._thread = threading.Thread(
+            target=lambda: asyncio.run(self._main()), name="opcua", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(15)
+            self._thread = None
+
+    def status(self) -> dict[str, Any]:
+        states = list(self.states.values())
+        return {
+            "endpoints": len(states),
+            "online": sum(s.online for s in states),
+            "changes": sum(s.changes for s in states),
+        }
+
+    def buffer(self, device: str, reading: dict[str, Any]) -> None:
+        self._buffers.setdefault(device, []).append(reading)
+
+    def flush(self) -> None:
+        """Hand each device's buffered changes to the intake as one batch."""
+        buffers, self._buffers = self._buffers, {}
+        for device, readings in buffers.items():
+            self._seq += 1
+            try:
+                self.intake.accept(
+                    device=device,
+                    seq=self._seq,
+                    sent_ms=now_ms(),
+                    readings=readings,
+                    source=f"opcua:{device}",
+                )
+            except SpoolFull as exc:
+                log.error("opcua %s: %s; %d readings dropped", device, exc, len(readings))
+                self.intake.dropped()
+
+    async def _main(self) -> None:
+        tasks = [asyncio.create_task(self._endpoint_loop(e)) for e in self.config.endpoints]
+        period = min(e.publishing_interval_ms for e in self.config.endpoints) / 1000
+        while not self._stopping.is_set():
+            await asyncio.sleep(period)
+            self.flush()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self.flush()
+
+    async def _endpoint_loop(self, cfg: OpcUaEndpointConfig) -> None:
+        from asyncua.client.client import Client
+
+        state = self.states[cfg.endpoint]
+        delays = Backoff(self.config.backoff_initial_s, 2.0, self.config.backoff_max_s).delays()
+        while True:
+            client = Client(cfg.endpoint, timeout=cfg.timeout_s, watchdog_intervall=1.0)
+            try:
+                await client.connect()
+                await self._subscribe(client, cfg, state)
+                state.online = True
+                state.connects += 1
+                delays = Backoff(
+                    self.config.backoff_initial_s, 2.0, self.config.backoff_max_s
+                ).delays()
+                log.info("OPC UA connected to %s (%d tags)", cfg.endpoint, len(cfg.nodes))
+                while True:
+                    await asyncio.sleep(0.5)
+                    await client.check_connection()
+            except asyncio.CancelledError:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(client.disconnect(), 2)
+                raise
+            except Exception as exc:
+                if state.online or state.last_error is None:
+                    log.warning("OPC UA %s: %r; reconnecting", cfg.endpoint, exc)
+                state.online = False
+                state.last_error = repr(exc)
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(client.disconnect(), 2)
+            await asyncio.sleep(next(delays))
+
+    async def _subscribe(self, client: Any, cfg: OpcUaEndpointConfig, state: EndpointState) -> None:
+        from asyncua import ua
+
+        ns = await client.get_namespace_index(cfg.namespace)
+        handler = _Handler(self, state)
+        sub = await client.create_subscription(cfg.publishing_interval_ms, handler)
+        requests = []
+        for spec in cfg.nodes:
+            node = client.get_node(spec.node_id or f"ns={ns};s={spec.point}")
+            handler.points[node.nodeid.to_string()] = spec
+            mfilter = None
+            if spec.deadband is not None:
+                mfilter = ua.DataChangeFilter(
+                    Trigger=ua.DataChangeTrigger.StatusValue,
+                    DeadbandType=ua.DeadbandType.Absolute,
+                    DeadbandValue=spec.deadband,
+                )
+            requests.append(
+                sub._make_monitored_item_request(  # asyncua's own builder; public API lacks filters
+                    node,
+                    ua.AttributeIds.Value,  # type: ignore[attr-defined]
+                    mfilter,
+                    cfg.queue_size,
+                    ua.MonitoringMode.Reporting,
+                    cfg.sampling_interval_ms,
+                )
+            )
+        results = await sub.create_monitored_items(requests)
+        failed = [
+            f"{spec.point}: {res}"
+            for spec, res in zip(cfg.nodes, results, strict=True)
+            if not isinstance(res, int)
+        ]
+        if failed:
+            log.warning("OPC UA %s: tags not monitored: %s", cfg.endpoint, "; ".join(failed[:5]))
+            state.last_error = f"{len(failed)} tags not monitored: {failed[0]}"
+
+
+def endpoint_configs(park: Park) -> list[OpcUaEndpointConfig]:
+    """One endpoint config per OPC UA server of ``park`` (devices sharing a server share it)."""
+    ix = park.index
+    by_endpoint: dict[tuple[str, str], list[OpcUaNode]] = {}
+    for dev in ix.devices.values():
+        if dev.protocol != "opcua" or dev.opcua is None:
+            continue
+        key = (dev.opcua.endpoint, dev.opcua.namespace)
+        nodes = by_endpoint.setdefault(key, [])
+        for pt in ix.points_of(dev.id):
+            nodes.append(OpcUaNode(point=pt.id, device=dev.id, node_id=pt.node))
+    return [
+        OpcUaEndpointConfig(endpoint=ep, namespace=ns, nodes=nodes)
+        for (ep, ns), nodes in by_endpoint.items()
+        if nodes
+    ]

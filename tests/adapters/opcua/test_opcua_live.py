@@ -1,0 +1,164 @@
+"""The OPC UA adapter against a real asyncua server on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from adapters.opcua.adapter import OpcUaAdapter, epoch_ms, quality_of
+from adapters.opcua.config import OpcUaConfig, OpcUaEndpointConfig, OpcUaNode
+from ingest.intake import Intake
+from ingest.park.loader import parse_park
+from ingest.publisher import Publisher
+from ingest.validate import Validator
+
+Sent = Callable[[], tuple[list[Any], list[Any]]]
+NS = "urn:nengtan:test"
+
+PARK = {
+    "schema": "nengtan.park/1",
+    "id": "ua",
+    "enterprises": [
+        {
+            "id": "e",
+            "industry": "chemicals",
+            "region": "CN-JS",
+            "devices": [{"id": "dcs", "protocol": "mqtt"}],
+            "points": [
+                {
+                    "id": "fuel",
+                    "kind": "rate",
+                    "carrier": "natural_gas",
+                    "uom": "Nm3/h",
+                    "use": "fuel",
+                    "device": "dcs",
+                },
+                {"id": "temp", "kind": "gauge", "uom": "degC", "device": "dcs"},
+            ],
+        }
+    ],
+}
+
+
+def test_quality_from_status_severity() -> None:
+    assert quality_of(0x00000000) == "good"
+    assert quality_of(0x40000000) == "uncertain"  # Uncertain
+    assert quality_of(0x80310000) == "bad"  # BadNoCommunication
+    assert epoch_ms(datetime(2026, 1, 1, tzinfo=UTC)) == 1_767_225_600_000
+    assert epoch_ms(datetime(2026, 1, 1)) == 1_767_225_600_000  # naive means UTC
+
+
+class UaServer:
+    """An asyncua server in its own thread with two float variables."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.vars: dict[str, Any] = {}
+        self.call(self._start())
+
+    def call(self, coro: Any) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(15)
+
+    async def _start(self) -> None:
+        from asyncua.server.server import Server
+
+        self.server = Server()
+        await self.server.init()
+        self.server.set_endpoint(f"opc.tcp://127.0.0.1:{self.port}/test")
+        idx = await self.server.register_namespace(NS)
+        obj = await self.server.nodes.objects.add_object(idx, "dcs")
+        for name, value in (("fuel", 100.0), ("temp", 20.0)):
+            self.vars[name] = await obj.add_variable(f"ns={idx};s={name}", name, value)
+        await self.server.start()
+
+    def write(self, name: str, value: float, source: datetime) -> None:
+        from asyncua import ua
+
+        dv = ua.DataValue(ua.Variant(value, ua.VariantType.Double), SourceTimestamp=source)
+        self.call(self.vars[name].write_value(dv))
+
+    def stop(self) -> None:
+        self.call(self.server.stop())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait(predicate: Callable[[], bool], timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+@pytest.mark.integration
+def test_subscription_source_timestamps_and_resubscribe(publisher: Publisher, sent: Sent) -> None:
+    port = _free_port()
+    server = UaServer(port)
+    cfg = OpcUaConfig(
+        endpoints=[
+            OpcUaEndpointConfig(
+                endpoint=f"opc.tcp://127.0.0.1:{port}/test",
+                namespace=NS,
+                sampling_interval_ms=50,
+                publishing_interval_ms=200,
+                nodes=[
+                    OpcUaNode(point="fuel", device="dcs"),
+                    OpcUaNode(point="temp", device="dcs", deadband=1.0),
+                ],
+            )
+        ],
+        backoff_initial_s=0.2,
+        backoff_max_s=1.0,
+    )
+    park = parse_park(PARK, "ua")
+    adapter = OpcUaAdapter(cfg, Intake(Validator.for_park(park), publisher))
+    adapter.start()
+    got: list[dict[str, Any]] = []
+
+    def collect() -> list[dict[str, Any]]:
+        batches, dlq = sent()
+        assert dlq == []
+        for b in batches:
+            assert b["device"] == "dcs"
+            got.extend(b["readings"])
+        return got
+
+    try:
+        assert _wait(lambda: len(collect()) >= 2, 15), got  # initial values of both tags
+        t0 = datetime.now(UTC).replace(microsecond=0)
+        server.write("fuel", 123.5, t0)
+        server.write("temp", 20.4, t0)  # inside the 1.0 deadband: not reported
+        server.write("temp", 25.0, t0)
+        assert _wait(lambda: any(r["value"] == 25.0 for r in collect()), 10), got
+        fuel = [r for r in got if r["point"] == "fuel" and r["value"] == 123.5]
+        assert fuel and fuel[0]["ts"] == epoch_ms(t0) and fuel[0]["q"] == "good"
+        assert not any(r["value"] == 20.4 for r in got)
+        # the server goes away and comes back: the adapter reconnects and re-subscribes
+        server.stop()
+        assert _wait(lambda: adapter.status()["online"] == 0, 10)
+        server = UaServer(port)
+        assert _wait(lambda: adapter.status()["online"] == 1, 20)
+        t1 = datetime.now(UTC).replace(microsecond=0)
+        server.write("fuel", 77.0, t1)
+        assert _wait(lambda: any(r["value"] == 77.0 for r in collect()), 10), got
+    finally:
+        adapter.stop()
+        adapter.stop()
+        server.stop()
