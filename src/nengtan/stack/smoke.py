@@ -52,16 +52,17 @@ def check_postgres(settings: Settings) -> str:
 
 def check_mqtt(settings: Settings) -> str:
     import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
 
     host, port = settings.mqtt_host_port
     topic = f"nt/v1/smoke/{uuid.uuid4().hex[:8]}"
     got: queue.Queue[bytes] = queue.Queue()
-    sub = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
-    sub.on_message = lambda _c, _u, msg: got.put(msg.payload)
+    sub = mqtt.Client(CallbackAPIVersion.VERSION2)
+    sub.on_message = lambda _c, _u, msg: got.put(bytes(msg.payload))
     sub.connect(host, port)
     sub.subscribe(topic, qos=1)
     sub.loop_start()
-    pub = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+    pub = mqtt.Client(CallbackAPIVersion.VERSION2)
     pub.connect(host, port)
     pub.loop_start()
     try:
