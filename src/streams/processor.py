@@ -1,9 +1,11 @@
 """One device's reading batch in, records out: the pure core the Faust agent wraps.
 
 State is per device (the key of ``nt.readings.v1``), a JSON-able dict: ``{"points": {point:
-PointState list}, "cems": {stack: CemsState dict}}``. The same batch applied twice, or any
-batch older than what the state has seen, produces no new consumption; a closed minute is
-emitted once, with its final amount, so the sink's upsert on (point, start, end) is idempotent.
+PointState list}, "cems": {stack: CemsState dict}, "alerts": {...}}``. The same batch applied
+twice, or any batch older than what the state has seen, produces no new consumption. A minute
+is emitted when it closes, with its final amount, and while it is open, with the amount so far
+(same natural key, so the sink's upsert keeps the latest and totals up to the newest reading
+are always in the database).
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ def process_batch(
     cems_state: dict[str, dict[str, Any]] = state.setdefault("cems", {})
     closed: list[tuple[str, int, float]] = []
     touched_stacks: set[str] = set()
+    touched: set[str] = set()
     for reading in sorted(batch["readings"], key=lambda r: (r["ts"], r["point"])):
         pid, ts, value = reading["point"], int(reading["ts"]), float(reading["value"])
         good = reading.get("q", "good") == "good" and math.isfinite(value)
@@ -80,6 +83,13 @@ def process_batch(
             out.anomalies.append(Anomaly(pid, info.enterprise, "implausible_jump", ts, step.amount))
         closed.extend((pid, start, amount) for start, amount in close_windows(ps, step, MINUTE_MS))
         points_state[pid] = ps.to_list()
+        touched.add(pid)
+    for pid in sorted(touched):
+        # The open minute goes out too, as it stands: the database then always holds the total
+        # up to the latest reading, and the final value of the minute replaces it (same key).
+        ps = PointState.from_list(points_state[pid])
+        if ps.open_start_ms is not None and ps.open_amount != 0.0:
+            closed.append((pid, ps.open_start_ms, ps.open_amount))
     if closed:
         _convert(table, closed, out)
     for stack in sorted(touched_stacks):
