@@ -42,9 +42,10 @@ class Adapter(ABC):
 
     protocol: ClassVar[str]
 
-    def __init__(self, config: Any, intake: Intake) -> None:
+    def __init__(self, config: Any, intake: Intake, park: Park | None = None) -> None:
         self.config = config
         self.intake = intake
+        self.park = park
 
     @classmethod
     @abstractmethod

@@ -20,6 +20,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "nengtan.stack.cli",
     "accounting.cli",
     "ingest.park.cli",
+    "ingest.cli",
+    "adapters.cli",
     "streams.cli",
     "store.cli",
 )

@@ -60,7 +60,7 @@ class ModbusAdapter(Adapter):
     config: ModbusConfig
 
     def __init__(self, config: ModbusConfig, intake: Intake, park: Park | None = None) -> None:
-        super().__init__(config, intake)
+        super().__init__(config, intake, park)
         self.plans: dict[str, list[Request]] = {
             d.device: plan_requests(d.points, max_registers=d.max_registers, readable=d.readable)
             for d in config.devices

@@ -42,8 +42,7 @@ class MqttAdapter(Adapter):
     config: MqttConfig
 
     def __init__(self, config: MqttConfig, intake: Intake, park: Park | None = None) -> None:
-        super().__init__(config, intake)
-        self.park = park
+        super().__init__(config, intake, park)
         self.codes = hj212.load_codes(config.codes_file)
         self._client: Any = None
         self._lock = threading.Lock()

@@ -91,7 +91,7 @@ class OpcUaAdapter(Adapter):
     config: OpcUaConfig
 
     def __init__(self, config: OpcUaConfig, intake: Intake, park: Park | None = None) -> None:
-        super().__init__(config, intake)
+        super().__init__(config, intake, park)
         self.states = {e.endpoint: EndpointState() for e in config.endpoints}
         self._buffers: dict[str, list[dict[str, Any]]] = {}
         self._thread: threading.Thread | None = None
