@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "ingest.park.cli",
     "ingest.cli",
     "adapters.cli",
+    "simulators.cli",
     "streams.cli",
     "store.cli",
 )

@@ -27,7 +27,7 @@ Kind = Literal["counter", "rate", "gauge"]
 Use = Literal["fuel", "feedstock", "purchased", "generated", "exported"]
 Protocol = Literal["modbus", "opcua", "mqtt"]
 Order = Literal["big", "little"]
-CemsFormat = Literal["hj212", "json", "both"]
+CemsFormat = Literal["hj212", "json"]
 
 Id = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:\-]*$")]
 

@@ -1,0 +1,150 @@
+"""Modbus TCP meters: one pymodbus server per (host, port), one unit id per device.
+
+Each device serves its profile's register map as one read-only block from the profile's first
+address (holding and input registers read the same block). Registers are encoded with
+``adapters.modbus.codec`` — the functions the Modbus adapter decodes with. A register bound to
+a point shows the point's emitted value; registers carrying the same quantity in another
+encoding mirror it; the rest hold the profile's default. Values change only at the device's
+ticks (``update_s`` simulated seconds); an offline device answers exception 0x0B (gateway
+target failed to respond) until it is back.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from pymodbus.constants import ExcCodes
+from pymodbus.server import ModbusTcpServer
+from pymodbus.simulator import DataType, SimData, SimDevice
+
+from adapters.modbus.codec import CodecError, Encoding, encode
+from ingest.park.models import Device
+from ingest.park.profiles import DeviceProfile
+from simulators.engine import MeterTick, modbus_encoding
+from simulators.faults import FaultPlan
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Slot:
+    offset: int  # register offset inside the device block
+    encoding: Encoding
+    modulus: float | None
+
+
+@dataclass
+class ModbusDeviceSim:
+    """The register image of one simulated meter."""
+
+    device: Device
+    profile: DeviceProfile
+    base: int
+    image: list[int]
+    online: bool = True
+    # quantity -> registers carrying it; point index in its group -> quantity
+    slots: dict[str, list[_Slot]] = field(default_factory=dict)
+    point_quantity: dict[int, str] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, device: Device, profile: DeviceProfile) -> ModbusDeviceSim:
+        base, end = profile.span()
+        sim = cls(device, profile, base, [0] * (end - base))
+        for reg in profile.registers:
+            enc = modbus_encoding(device, profile, reg)
+            slot = _Slot(reg.address - base, enc, reg.modulus)
+            sim.slots.setdefault(reg.measures, []).append(slot)
+            sim._put(slot, reg.default)
+        return sim
+
+    def _put(self, slot: _Slot, value: float) -> None:
+        if slot.modulus is not None:
+            value = value % slot.modulus
+        try:
+            words = encode(value, slot.encoding)
+        except CodecError as exc:
+            log.warning("%s: register %d: %s", self.device.id, self.base + slot.offset, exc)
+            return
+        self.image[slot.offset : slot.offset + len(words)] = words
+
+    def set_quantity(self, quantity: str, value: float) -> None:
+        """Show ``value`` in every register carrying ``quantity``."""
+        for slot in self.slots.get(quantity, []):
+            self._put(slot, value)
+
+    async def action(
+        self,
+        function_code: int,
+        start_address: int,
+        address: int,
+        count: int,
+        current_registers: list[int],
+        set_values: list[int] | list[bool] | None,
+    ) -> ExcCodes | None:
+        """pymodbus hook on every request: serve the current image, or fail when offline."""
+        if not self.online:
+            return ExcCodes.GATEWAY_NO_RESPONSE
+        lo = address - start_address
+        src = address - self.base
+        current_registers[lo : lo + count] = self.image[src : src + count]
+        return None
+
+    def sim_device(self) -> SimDevice:
+        block = SimData(
+            address=self.base,
+            values=list(self.image),
+            datatype=DataType.REGISTERS,
+            readonly=True,
+        )
+        return SimDevice(
+            id=self.device.modbus.unit_id if self.device.modbus else 0,
+            simdata=[block],
+            action=self.action,
+        )
+
+
+class ModbusFarm:
+    """Every Modbus device of a park, on as many servers as (host, port) pairs."""
+
+    def __init__(self, devices: list[Device], profiles: dict[str, DeviceProfile], plan: FaultPlan):
+        self.plan = plan
+        self.sims: dict[str, ModbusDeviceSim] = {}
+        self.by_endpoint: dict[tuple[str, int], list[ModbusDeviceSim]] = {}
+        for dev in devices:
+            if dev.modbus is None:
+                continue
+            sim = ModbusDeviceSim.build(dev, profiles[dev.modbus.profile])
+            self.sims[dev.id] = sim
+            key = (dev.modbus.host, dev.modbus.port)
+            self.by_endpoint.setdefault(key, []).append(sim)
+        self.servers: list[ModbusTcpServer] = []
+        self._bound: dict[int, dict[int, str]] = {}  # group index -> point index -> quantity
+
+    async def start(self) -> None:
+        for (host, port), sims in self.by_endpoint.items():
+            server = ModbusTcpServer([s.sim_device() for s in sims], address=(host, port))
+            await server.serve_forever(background=True)
+            self.servers.append(server)
+            log.info("modbus: %d devices on %s:%d", len(sims), host, port)
+
+    async def stop(self) -> None:
+        for server in self.servers:
+            await server.shutdown()  # type: ignore[no-untyped-call]
+        self.servers.clear()
+
+    def apply(self, tick: MeterTick) -> None:
+        """Show a tick's emitted values; switch devices on- and offline."""
+        g = tick.group
+        for di, dev in enumerate(g.devices):
+            sim = self.sims.get(dev.id)
+            if sim is None:
+                continue
+            sim.online = not self.plan.is_offline(dev.id, tick.t_ms)
+            if not tick.emitting[di]:
+                continue
+            a, b = g.dev_slices[di]
+            for i in range(a, b):
+                binding = g.bindings[i]
+                if binding is not None:
+                    sim.set_quantity(binding.register.measures, float(tick.values[i]))

@@ -1,0 +1,138 @@
+"""OPC UA DCS: one asyncua server per endpoint, a tag tree per enterprise and production unit.
+
+Address space: ``Objects/{enterprise}/{level-2 unit}/{level-3 unit}/{point}`` (points without a
+unit hang under ``Objects/{enterprise}/{device}``). Each point is a Double variable whose node
+id is the point's ``node`` or ``ns=2;s={point id}``; the park's namespace URI is registered
+first, so it gets index 2. Values change only at the device's ticks and carry the simulated
+instant (plus any clock skew) as SourceTimestamp; subscriptions are served by asyncua. Until
+its first tick a tag is ``BadWaitingForInitialData``; an offline device's tags turn
+``BadNoCommunication`` and recover at its first tick back online.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlparse
+
+from asyncua import ua
+from asyncua.common.node import Node
+from asyncua.server.server import Server
+
+from ingest.park.index import ParkIndex
+from ingest.park.loader import default_node_id
+from ingest.park.models import Device, Point
+from nengtan.errors import ConfigError
+from simulators.engine import MeterTick
+from simulators.faults import FaultPlan
+
+log = logging.getLogger(__name__)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _dt(ts_ms: int) -> datetime:
+    return _EPOCH + timedelta(milliseconds=int(ts_ms))
+
+
+def _status(code: int) -> ua.DataValue:
+    return ua.DataValue(StatusCode=ua.StatusCode(ua.UInt32(code)))
+
+
+class OpcUaEndpoint:
+    """One server and the tags of every device bound to its endpoint."""
+
+    def __init__(self, endpoint: str, devices: list[Device], ix: ParkIndex) -> None:
+        self.endpoint = endpoint
+        self.devices = devices
+        self.ix = ix
+        self.server = Server()
+        self.node_of: dict[str, ua.NodeId] = {}
+        self.bad: set[str] = set()  # devices currently shown offline
+
+    async def start(self) -> None:
+        url = urlparse(self.endpoint)
+        if url.hostname not in ("127.0.0.1", "localhost"):
+            raise ConfigError(f"OPC UA endpoint {self.endpoint}: simulators bind 127.0.0.1 only")
+        await self.server.init()
+        self.server.set_endpoint(self.endpoint)
+        self.server.set_server_name("Nengtan DCS simulator")
+        self.server.set_security_policy([ua.SecurityPolicyType.NoSecurity])
+        namespaces: dict[str, int] = {}
+        for dev in self.devices:
+            uri = dev.opcua.namespace if dev.opcua else "urn:nengtan:sim"
+            if uri not in namespaces:
+                namespaces[uri] = await self.server.register_namespace(uri)
+        folders: dict[tuple[str, ...], Node] = {}
+        for dev in self.devices:
+            uri = dev.opcua.namespace if dev.opcua else "urn:nengtan:sim"
+            idx = namespaces[uri]
+            for pt in self.ix.points_of(dev.id):
+                parent = await self._folder(folders, self._path(dev, pt), idx)
+                node_id = ua.NodeId.from_string(pt.node or default_node_id(pt.id))
+                var = await parent.add_variable(
+                    node_id, ua.QualifiedName(pt.id, idx), 0.0, varianttype=ua.VariantType.Double
+                )
+                desc = f"{pt.kind} {pt.uom}" + (f" {pt.carrier}" if pt.carrier else "")
+                await var.write_attribute(
+                    ua.attribute_ids.AttributeIds.Description,
+                    ua.DataValue(ua.Variant(ua.LocalizedText(desc), ua.VariantType.LocalizedText)),
+                )
+                await self.server.write_attribute_value(
+                    var.nodeid, _status(ua.status_codes.StatusCodes.BadWaitingForInitialData)
+                )
+                self.node_of[pt.id] = var.nodeid
+        await self.server.start()
+        log.info("opcua: %d tags on %s", len(self.node_of), self.endpoint)
+
+    def _path(self, dev: Device, pt: Point) -> tuple[str, ...]:
+        ent = self.ix.enterprise_of(pt.id)
+        if pt.unit is None:
+            return (ent, dev.id)
+        chain = []
+        unit: str | None = pt.unit
+        while unit is not None:
+            chain.append(unit)
+            unit = self.ix.units[unit].parent
+        return (ent, *reversed(chain))
+
+    async def _folder(
+        self, folders: dict[tuple[str, ...], Node], path: tuple[str, ...], idx: int
+    ) -> Node:
+        if path in folders:
+            return folders[path]
+        parent = (
+            self.server.nodes.objects
+            if len(path) == 1
+            else await self._folder(folders, path[:-1], idx)
+        )
+        node = await parent.add_folder(idx, path[-1])
+        folders[path] = node
+        return node
+
+    async def stop(self) -> None:
+        await self.server.stop()
+
+    async def apply(self, tick: MeterTick, plan: FaultPlan) -> None:
+        g = tick.group
+        for di, dev in enumerate(g.devices):
+            if dev.opcua is None or dev.opcua.endpoint != self.endpoint:
+                continue
+            a, b = g.dev_slices[di]
+            if not tick.emitting[di]:
+                if plan.is_offline(dev.id, tick.t_ms) and dev.id not in self.bad:
+                    self.bad.add(dev.id)
+                    for i in range(a, b):
+                        await self.server.write_attribute_value(
+                            self.node_of[g.point_ids[i]],
+                            _status(ua.status_codes.StatusCodes.BadNoCommunication),
+                        )
+                continue
+            self.bad.discard(dev.id)
+            when = _dt(tick.t_ms + g.dev_skew_ms[di])
+            for i in range(a, b):
+                value = ua.DataValue(
+                    ua.Variant(float(tick.values[i]), ua.VariantType.Double),
+                    SourceTimestamp=when,  # type: ignore[arg-type]
+                    ServerTimestamp=_dt(tick.t_ms),  # type: ignore[arg-type]
+                )
+                await self.server.write_attribute_value(self.node_of[g.point_ids[i]], value)
