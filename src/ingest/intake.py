@@ -13,6 +13,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from ingest.contract import READINGS_SCHEMA, dumps
 from ingest.publisher import Publisher
 from ingest.validate import Validator, summarize
@@ -109,8 +111,8 @@ class Intake:
 
 
 def encode_batch(device: str, seq: int, sent_ms: int, readings: list[dict[str, Any]]) -> bytes:
-    """A ``nt.readings/1`` batch as JSON bytes."""
-    return dumps(
+    """A ``nt.readings/1`` batch as JSON bytes (orjson: same compact UTF-8 as ``dumps``)."""
+    return orjson.dumps(
         {
             "schema": READINGS_SCHEMA,
             "device": device,

@@ -20,6 +20,8 @@ import logging
 import threading
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
 from adapters.base import Adapter
 from adapters.mqtt import hj212
 from adapters.mqtt.config import MqttConfig
@@ -170,10 +172,15 @@ class MqttAdapter(Adapter):
         self, enterprise: str, device: str, source: str, payload: bytes, received: int
     ) -> None:
         try:
-            batch = json.loads(payload)
-        except (ValueError, UnicodeDecodeError) as exc:
-            self._reject(source, f"malformed JSON: {exc}", payload, received)
-            return
+            batch = orjson.loads(payload)
+        except orjson.JSONDecodeError:
+            # strict JSON failed; the standard library also reads NaN/Infinity literals, which
+            # validation then names per reading ("value is nan"), and words its errors well
+            try:
+                batch = json.loads(payload)
+            except (ValueError, UnicodeDecodeError) as exc:
+                self._reject(source, f"malformed JSON: {exc}", payload, received)
+                return
         if not isinstance(batch, dict):
             self._reject(
                 source,
