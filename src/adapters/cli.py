@@ -100,7 +100,7 @@ def register(app: typer.Typer) -> None:
         typer.echo(
             f"MQTT JSON batch -> validate -> spool -> Kafka (acks=all): {result.readings:,} "
             f"readings in {result.batches:,} batches, {result.seconds:.2f} s: "
-            f"{result.readings_per_s:,.0f} readings/s"
+            f"{result.readings_per_s:,.0f} readings/s (DLQ records: {result.dlq})"
         )
         typer.echo(
             f"validation alone (JSON parse, park checks, batch encoding): "
