@@ -1,0 +1,100 @@
+"""The FastAPI application: a thin main that mounts one router per resource, the dashboard's
+static files and the error mapping. Nothing is created at import time; ``create_app`` builds
+the pool and the Kafka producer when the app starts."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from console.errors import ConsoleError
+from console.routers import alerts, cems, emissions, energy, flow, publish, registry, subscriptions
+from console.settings import ConsoleSettings
+from nengtan.settings import Settings
+
+ROUTERS = (registry, energy, flow, emissions, cems, alerts, subscriptions, publish)
+STATIC_DIR = Path(str(resources.files("console") / "static"))
+
+
+def _producer_factory(bootstrap: str) -> Callable[[], Any]:
+    lock = threading.Lock()
+    holder: list[Any] = []
+
+    def get() -> Any:
+        with lock:
+            if not holder:
+                from kafka import KafkaProducer  # type: ignore[import-untyped]
+
+                holder.append(
+                    KafkaProducer(
+                        bootstrap_servers=bootstrap, acks="all", client_id="nengtan-console"
+                    )
+                )
+            return holder[0]
+
+    get.holder = holder  # type: ignore[attr-defined]
+    return get
+
+
+def create_app(settings: Settings, console_settings: ConsoleSettings) -> FastAPI:
+    """The console app over the services ``settings`` names."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from psycopg_pool import ConnectionPool
+
+        app.state.pool = ConnectionPool(
+            settings.dsn,
+            min_size=1,
+            max_size=8,
+            kwargs={"autocommit": True},
+            open=True,
+            name="nengtan-console",
+        )
+        app.state.producer = _producer_factory(settings.bootstrap)
+        try:
+            yield
+        finally:
+            app.state.pool.close()
+            for p in app.state.producer.holder:
+                p.close(timeout=5)
+
+    app = FastAPI(
+        title="Nengtan console API",
+        version="1",
+        description=(
+            "Energy-carbon management: registry, energy consumption and intensity, energy flow, "
+            "emissions, CEMS hourly values, alerts and subscriptions. Every answer is limited "
+            "to the caller's scope (API token role and enterprise)."
+        ),
+        lifespan=lifespan,
+    )
+    app.state.console_settings = console_settings
+
+    @app.exception_handler(ConsoleError)
+    async def _console_error(request: Request, exc: ConsoleError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=exc.status)
+
+    for module in ROUTERS:
+        app.include_router(module.router)
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.get("/", include_in_schema=False)
+    def dashboard() -> FileResponse:
+        """The dashboard page (static; it asks for a token and calls the API)."""
+        return FileResponse(STATIC_DIR / "index.html", media_type="text/html")
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> Response:
+        return Response("ok", media_type="text/plain")
+
+    return app

@@ -1,0 +1,72 @@
+"""Request and response models of the API (what the OpenAPI document shows)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ingest.contract import Reading
+
+Ms = Field(None, description="epoch ms, UTC", ge=0, le=32503680000000)
+
+
+class Page(BaseModel):
+    """A list answer: ``items`` and how many."""
+
+    count: int
+    items: list[dict[str, Any]]
+
+    @classmethod
+    def of(cls, items: list[dict[str, Any]]) -> Page:
+        return cls(count=len(items), items=items)
+
+
+class SubscriptionCreate(BaseModel):
+    """Filters (absent: match everything in your scope) and a channel.
+
+    ``target``: the URL of a webhook, the address of an e-mail, the topic of a Kafka
+    subscription (default: the console's downstream topic); nothing for MQTT, which publishes
+    on ``nt/v1/alerts/{enterprise}/{severity}``. ``secret``: the webhook's HMAC key (generated
+    and returned once when not given).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    channel: Literal["webhook", "mqtt", "email", "kafka"]
+    target: str = Field("", max_length=2000)
+    enterprise: str | None = Field(None, max_length=128)
+    stack: str | None = Field(None, max_length=128)
+    severities: list[str] | None = Field(None, max_length=10)
+    rule_id: str | None = Field(None, max_length=128)
+    metric: str | None = Field(None, max_length=128)
+    secret: str | None = Field(None, min_length=16, max_length=200)
+
+
+class AckBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    note: str = Field("", max_length=2000)
+
+
+class CommentBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    body: str = Field(min_length=1, max_length=10000)
+
+
+class PublishBatch(BaseModel):
+    """A reading batch (``nt.readings/1``) a vendor gateway publishes through the console."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    device: str = Field(min_length=1, max_length=128)
+    seq: int = Field(ge=0, le=2**62)
+    sent_ms: int = Field(ge=0, le=32503680000000)
+    readings: list[Reading] = Field(min_length=1, max_length=20000)
+
+
+class Flow(BaseModel):
+    """Energy flow in tce: Sankey nodes and links, and the balance table per carrier."""
+
+    nodes: list[dict[str, Any]]
+    links: list[dict[str, Any]]
+    balance: list[dict[str, Any]]
