@@ -135,6 +135,7 @@ def _dead_letter(now_ms: int, topic: str, exc: Exception, value: bytes) -> dict[
 
 
 SINK_TOPICS: tuple[str, ...] = tuple(TARGETS)
+REPORT_EVERY_S = 10.0
 
 
 def run_sink(
@@ -166,7 +167,9 @@ def run_sink(
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    idle_since = time.monotonic()
+    idle_since = reported = time.monotonic()
+    stored: dict[str, int] = {}
+    rejected = 0
     try:
         with psycopg.connect(dsn, autocommit=True) as conn:
             writer = Writer(conn)
@@ -184,6 +187,12 @@ def run_sink(
                 idle_since = time.monotonic()
                 counts = writer.write(records)
                 consumer.commit()
-                log.info("stored %s (rejected %d)", counts.rows, counts.rejected)
+                for table, n in counts.rows.items():
+                    stored[table] = stored.get(table, 0) + n
+                rejected += counts.rejected
+                if time.monotonic() - reported > REPORT_EVERY_S:
+                    log.info("stored so far %s (rejected %d)", stored, rejected)
+                    reported = time.monotonic()
     finally:
         consumer.close(autocommit=False)
+        log.info("stored %s (rejected %d); stopped", stored, rejected)

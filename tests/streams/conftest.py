@@ -1,0 +1,86 @@
+"""Fixtures of the stream tests: fresh databases on the session's PostgreSQL, and a runner for
+``nengtan worker`` / ``nengtan sink`` processes pointed at the session stack."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from nengtan.settings import Settings
+
+
+@pytest.fixture
+def fresh_dsn(stack_settings: Settings) -> Iterator[Callable[[], str]]:
+    """A factory of empty databases on the session's server; each is dropped at teardown."""
+    admin_dsn = stack_settings.dsn
+    made: list[str] = []
+
+    def make() -> str:
+        name = f"nt_test_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(admin_dsn, autocommit=True) as conn:
+            conn.execute(f"CREATE DATABASE {name}")
+        made.append(name)
+        params = conninfo_to_dict(admin_dsn)
+        params["dbname"] = name
+        return make_conninfo(**params)
+
+    yield make
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        for name in made:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+class Procs:
+    """Starts ``nengtan`` subcommands against the session stack; kills what is left at the end."""
+
+    def __init__(self, settings: Settings, log_dir: Path) -> None:
+        self.settings = settings
+        self.log_dir = log_dir
+        self.running: list[subprocess.Popen[bytes]] = []
+
+    def start(self, name: str, args: list[str], dsn: str | None = None) -> subprocess.Popen[bytes]:
+        env = dict(os.environ)
+        env.update(
+            NENGTAN_KAFKA_BOOTSTRAP=self.settings.bootstrap,
+            NENGTAN_KAFKA_PARTITIONS=str(self.settings.kafka_partitions),
+            NENGTAN_STATE_DIR=str(self.log_dir / "state"),
+        )
+        if dsn is not None:
+            env["NENGTAN_PG_DSN"] = dsn
+        log = (self.log_dir / f"{name}.log").open("ab")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "nengtan.cli", *args], env=env, stdout=log, stderr=log
+        )
+        self.running.append(proc)
+        return proc
+
+    def kill(self, proc: subprocess.Popen[bytes]) -> None:
+        """SIGKILL: no shutdown hooks, no final commit."""
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+
+    def stop_all(self) -> None:
+        for proc in self.running:
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait(timeout=15)
+
+
+@pytest.fixture
+def procs(stack_settings: Settings, tmp_path: Path) -> Iterator[Procs]:
+    p = Procs(stack_settings, tmp_path)
+    yield p
+    p.stop_all()
