@@ -1,0 +1,11 @@
+"""Management functions built on the accounted numbers: efficiency benchmarking against the
+national 标杆/基准 levels and park peers, energy and carbon budgets with end-of-period forecasts,
+the carbon-asset ledger, product carbon footprints (GB/T 24067), supply-chain submissions, and
+analysis views (energy structure, decoupling, STIRPAT drivers, recommendations).
+
+Pure domain modules (no I/O besides this package's data files): ``periods``, ``reference``,
+``inputs``, ``metered``, ``benchmark``, ``budget``, ``assets``, ``footprint``, ``supply``,
+``views``, ``alerts``. I/O at the edges: ``db`` (PostgreSQL), ``publish`` (Kafka), ``cli``.
+Formulas of the accounting engine (conversion, factors, decoupling, STIRPAT) are called, never
+re-implemented. See ``docs/management.md``.
+"""
