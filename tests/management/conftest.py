@@ -93,3 +93,9 @@ def model(park: Park) -> EnergyModel:
 @pytest.fixture()
 def metered() -> Metered:
     return scenario_metered()
+
+
+@pytest.fixture()
+def metered_until():  # type: ignore[no-untyped-def]
+    """Factory: the scenario's metered days up to a day."""
+    return scenario_metered
