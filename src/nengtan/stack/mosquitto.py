@@ -73,7 +73,10 @@ class MosquittoService:
 
     def _alive(self) -> bool:
         if self.pid() is None:
-            raise ServiceError(f"Mosquitto exited during start; see {self.paths.log}")
+            tail = self.paths.log.read_text(errors="replace").strip().splitlines()[-3:]
+            raise ServiceError(
+                f"Mosquitto exited during start ({' | '.join(tail)}); see {self.paths.log}"
+            )
         return True
 
     def stop(self) -> None:

@@ -125,11 +125,23 @@ def ensure_port_free(port: int, what: str, setting: str) -> None:
         )
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def free_port(low: int = 20000, high: int = 32000) -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now.
+
+    Drawn below Linux's ephemeral range (32768+), so an outgoing connection cannot take the
+    port between this call and the service binding it.
+    """
+    import random
+
+    for _ in range(200):
+        port = random.randint(low, high)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise ServiceError(f"no free TCP port found between {low} and {high}")
 
 
 def wait_until(
