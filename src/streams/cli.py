@@ -28,6 +28,7 @@ def register(app: typer.Typer) -> None:
         from ingest.park import load_park
         from nengtan.settings import load_settings
         from streams.app import create_app
+        from streams.kafka_topics import ensure_topics
         from streams.points import build_point_table
         from streams.rules import load_rules
 
@@ -37,6 +38,7 @@ def register(app: typer.Typer) -> None:
         ruleset = load_rules(rules)
         for year in (_this_year(),):
             table.coefficients(year)  # resolve factors now: a bad park fails before consuming
+        ensure_topics(settings.bootstrap, app_id, settings.kafka_partitions)
         data_dir = settings.state_dir / "streams" / app_id
         data_dir.mkdir(parents=True, exist_ok=True)
         faust_app = create_app(

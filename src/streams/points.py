@@ -122,19 +122,22 @@ class PointTable:
             table = self._by_year[year] = build_table(good, self.settings)
         return table
 
-    def is_accounted(self, point: str) -> bool:
-        return point in self.points and self.points[point].use is not None
-
     def convert(
-        self, year: int, point_ids: list[str], quantities: npt.NDArray[np.float64]
-    ) -> tuple[
-        CoefficientTable, npt.NDArray[np.intp], npt.NDArray[np.float64], npt.NDArray[np.float64]
-    ]:
-        """kgce and CO₂e (t) of quantities of the given points, element-wise, with the table
-        and row indices (for factor ids, scopes and categories)."""
+        self, year: int, point_ids: list[str], quantities: F64
+    ) -> tuple[CoefficientTable, npt.NDArray[np.intp], F64, F64]:
+        """kgce and CO₂e (t) of quantities of points, element-wise, with the table and the row
+        indices (-1, and zeros, for points without coefficients)."""
         table = self.coefficients(year)
-        idx = table.indices(point_ids)
-        kgce, co2e = table.apply(idx, quantities)
+        idx = np.fromiter(
+            (table.index.get(p, -1) for p in point_ids), dtype=np.intp, count=len(point_ids)
+        )
+        known = idx >= 0
+        kgce = np.zeros(len(point_ids))
+        co2e = np.zeros(len(point_ids))
+        if known.all():
+            kgce, co2e = table.apply(idx, quantities)
+        elif known.any():
+            kgce[known], co2e[known] = table.apply(idx[known], quantities[known])
         return table, idx, kgce, co2e
 
 

@@ -21,6 +21,8 @@ def make_table() -> PointTable:
         "e.kwh": PointInfo("e.kwh", "ent", "counter", "electricity", "kWh", "kWh", "purchased",
                            modulus=100_000.0, max_rate_per_h=10_000.0, inventory=True),
         "e.kw": PointInfo("e.kw", "ent", "rate", "electricity", "kW", "kWh", "purchased"),
+        # no coefficients for generated steam: consumption only, kgce 0
+        "e.steam": PointInfo("e.steam", "ent", "rate", "steam", "t/h", "t", "generated"),
     }  # fmt: skip
     stacks = {"s1": StackInfo("s1", "ent", ("co2", "so2", "flow"), {"so2": 50.0})}
     return PointTable("park", points, stacks)
@@ -61,15 +63,19 @@ def test_counter_totals_exact_under_reset_rollover_duplicates_and_late_batches()
 
 def test_emissions_name_their_factor_and_equal_quantity_times_coefficient() -> None:
     table, rules, state = make_table(), load_rules(), {}
-    process_batch(table, rules, state, batch("m", 0, [("e.kwh", T0, 100.0), ("e.kw", T0, 600.0)]))
-    out = process_batch(
-        table, rules, state, batch("m", 1, [("e.kwh", T0 + MIN, 110.0), ("e.kw", T0 + MIN, 0.0)])
-    )
+    first = [("e.kwh", T0, 100.0), ("e.kw", T0, 600.0), ("e.steam", T0, 6.0)]
+    second = [("e.kwh", T0 + MIN, 110.0), ("e.kw", T0 + MIN, 0.0), ("e.steam", T0 + MIN, 6.0)]
+    process_batch(table, rules, state, batch("m", 0, first))
+    out = process_batch(table, rules, state, batch("m", 1, second))
     by_point = {c["point"]: c for c in out.consumption}
     # 10 kWh; the rate 600 kW held for 1 min = 10 kWh as well.
     assert by_point["e.kwh"]["quantity"] == pytest.approx(10.0)
     assert by_point["e.kw"]["quantity"] == pytest.approx(10.0)
     assert by_point["e.kwh"]["kgce"] == pytest.approx(1.229)  # 10 kWh × 0.1229 kgce/kWh
+    assert (
+        by_point["e.steam"]["quantity"] == pytest.approx(0.1) and by_point["e.steam"]["kgce"] == 0
+    )
+    assert "e.steam" in table.unaccounted
     # only the inventory point (the counter) emits; the kW signal is not added to it
     assert [e["source"] for e in out.emissions] == ["e.kwh"]
     em = out.emissions[0]
