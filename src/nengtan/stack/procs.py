@@ -41,9 +41,16 @@ def owned_pid(pid_file: Path, marker: str) -> int | None:
         pid = int(pid_file.read_text().split()[0])
     except (OSError, ValueError, IndexError):
         return None
-    if pid <= 0 or is_zombie(pid) or marker not in cmdline(pid):
+    if pid <= 0 or is_zombie(pid):
         return None
-    return pid
+    line = cmdline(pid)
+    # Just after exec the kernel may show an empty command line for a moment: look again.
+    for _ in range(20):
+        if line or not Path(f"/proc/{pid}").exists():
+            break
+        time.sleep(0.025)
+        line = cmdline(pid)
+    return pid if marker in line else None
 
 
 def spawn(
