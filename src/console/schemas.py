@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from ingest.contract import Reading
 
-Ms = Field(None, description="epoch ms, UTC", ge=0, le=32503680000000)
+
+def Ms() -> Any:
+    """A query parameter in epoch ms (a new one per use: FastAPI binds each to one name)."""
+    return Query(None, description="epoch ms, UTC", ge=0, le=32503680000000)
 
 
 class Page(BaseModel):

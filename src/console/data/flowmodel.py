@@ -67,6 +67,11 @@ def _select(points: list[PointTotal]) -> list[PointTotal]:
     return [p for p in pool if p.level == top]
 
 
+def _significant(value: float, reference: float) -> bool:
+    """Positive beyond float round-off of the sums it came from."""
+    return value > 1e-9 * max(abs(reference), 1e-12)
+
+
 def build_flow(totals: Iterable[PointTotal]) -> Flow:
     """The flow and balance of the given points (one enterprise, or several summed)."""
     pts = [p for p in totals if p.carrier and p.use]
@@ -81,6 +86,8 @@ def build_flow(totals: Iterable[PointTotal]) -> Flow:
 
     bal: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     uoms: dict[str, str] = {}
+    to_conv: dict[tuple[str, str], float] = defaultdict(float)
+    by_use: dict[tuple[str, str], float] = defaultdict(float)
     conversion_areas = {(p.enterprise, p.area) for p in pts if p.use == "generated" and p.area}
 
     # sources: inventory totals per carrier and use
@@ -101,7 +108,7 @@ def build_flow(totals: Iterable[PointTotal]) -> Flow:
         chosen = _select(members)
         if not chosen:
             continue
-        area_id = f"area:{ent}:{area}"
+        area_id = f"area:{area}"
         if use == "generated":
             out_tce = max(p.kgce for p in chosen) / 1000
             conv = node(area_id, "conversion", str(area))
@@ -113,6 +120,7 @@ def build_flow(totals: Iterable[PointTotal]) -> Flow:
                 conv = node(area_id, "conversion", str(area))
                 link[(node(f"src:{carrier}:{use}", "source", f"{carrier} ({use})"), conv)] += tce
                 bal[carrier]["to_conversion_tce"] += tce
+                to_conv[(carrier, use)] += tce
             else:
                 end = node(area_id, "end_use", str(area))
                 link[(node(f"dist:{carrier}", "distribution", carrier), end)] += tce
@@ -126,23 +134,16 @@ def build_flow(totals: Iterable[PointTotal]) -> Flow:
             link[(src, node(f"dist:{p.carrier}", "distribution", p.carrier))] += tce
             bal[p.carrier]["generated_tce"] += tce
 
-    # sources to distribution: what did not go to conversion
+    # sources to distribution: per use, what did not go to conversion
+    for p in pts:
+        if p.inventory and p.use in INPUT_USES:
+            by_use[(p.carrier, p.use)] += p.kgce / 1000
+    for (carrier, use), tce in sorted(by_use.items()):
+        direct = tce - to_conv[(carrier, use)]
+        if _significant(direct, tce):
+            src = node(f"src:{carrier}:{use}", "source", f"{carrier} ({use})")
+            link[(src, node(f"dist:{carrier}", "distribution", carrier))] += direct
     for carrier, b in bal.items():
-        direct = b["input_tce"] - b["to_conversion_tce"]
-        if direct > 0:
-            uses = sorted(
-                {p.use for p in pts if p.carrier == carrier and p.use in INPUT_USES and p.inventory}
-            )
-            # split the direct part over the carrier's source uses in proportion
-            per_use = {
-                u: sum(p.kgce for p in pts if p.carrier == carrier and p.use == u and p.inventory)
-                / 1000
-                for u in uses
-            }
-            total = sum(per_use.values()) or 1.0
-            for u, v in per_use.items():
-                src = node(f"src:{carrier}:{u}", "source", f"{carrier} ({u})")
-                link[(src, node(f"dist:{carrier}", "distribution", carrier))] += direct * v / total
         if b["exported_tce"] > 0:
             link[
                 (
@@ -161,7 +162,7 @@ def build_flow(totals: Iterable[PointTotal]) -> Flow:
             conv_out[a] += v
     for conv in sorted(conv_in):
         loss = conv_in[conv] - conv_out[conv]
-        if loss > 0:
+        if _significant(loss, conv_in[conv]):
             link[(conv, node("loss:conversion", "loss", "conversion losses"))] += loss
 
     # distribution remainder: unmetered use and losses
@@ -169,7 +170,7 @@ def build_flow(totals: Iterable[PointTotal]) -> Flow:
         inflow = b["input_tce"] - b["to_conversion_tce"] + b["generated_tce"]
         rest = inflow - b["end_use_metered_tce"] - b["exported_tce"]
         b["unmetered_and_losses_tce"] = rest
-        if rest > 0:
+        if _significant(rest, inflow):
             link[
                 (
                     node(f"dist:{carrier}", "distribution", carrier),

@@ -21,8 +21,8 @@ def history(
     enterprise: str | None = Query(None, max_length=128),
     severity: str | None = Query(None, max_length=32),
     rule_id: str | None = Query(None, max_length=128),
-    since_ms: int | None = Ms,
-    until_ms: int | None = Ms,
+    since_ms: int | None = Ms(),
+    until_ms: int | None = Ms(),
     limit: int = Query(200, ge=1, le=10000),
 ) -> Page:
     """One row per alert (raised, cleared, acknowledgement), newest first."""

@@ -17,8 +17,8 @@ def hourly(
     scope: Reader,
     stack: str | None = Query(None, max_length=128),
     enterprise: str | None = Query(None, max_length=128),
-    start_ms: int | None = Ms,
-    end_ms: int | None = Ms,
+    start_ms: int | None = Ms(),
+    end_ms: int | None = Ms(),
     limit: int = Query(1000, ge=1, le=100000),
 ) -> Page:
     """Stack-hours: validity, substitution, CO₂ (t), pollutant masses (kg) and averages."""

@@ -25,8 +25,8 @@ def list_emissions(
     category: str | None = Query(None, max_length=64),
     source: str | None = Query(None, max_length=128, description="point or stack id"),
     method: Literal["calculated", "measured"] = "calculated",
-    start_ms: int | None = Ms,
-    end_ms: int | None = Ms,
+    start_ms: int | None = Ms(),
+    end_ms: int | None = Ms(),
     bucket: Literal["total", "hour", "day", "month"] = "total",
 ) -> Page:
     """CO₂e (t) grouped as asked, over the period or per UTC bucket (trends). Calculated and

@@ -22,8 +22,8 @@ def consumption(
     level: int | None = Query(None, ge=1, le=3, description="metering level 1/2/3"),
     unit: str | None = Query(None, max_length=128, description="production unit (and children)"),
     point: str | None = Query(None, max_length=128),
-    start_ms: int | None = Ms,
-    end_ms: int | None = Ms,
+    start_ms: int | None = Ms(),
+    end_ms: int | None = Ms(),
     bucket: Literal["total", "hour", "day", "month"] = "total",
     by_point: bool = False,
 ) -> Page:
@@ -51,8 +51,8 @@ def tce(
     conn: ConnDep,
     scope: Reader,
     enterprise: str | None = Query(None, max_length=128),
-    start_ms: int | None = Ms,
-    end_ms: int | None = Ms,
+    start_ms: int | None = Ms(),
+    end_ms: int | None = Ms(),
 ) -> Page:
     """Comprehensive energy consumption (tce) per enterprise, feedstock shown apart."""
     return Page.of(energy.tce_by_enterprise(conn, scope, start_ms, end_ms, enterprise))
@@ -63,8 +63,8 @@ def intensity(
     conn: ConnDep,
     scope: Reader,
     enterprise: str | None = Query(None, max_length=128),
-    start_ms: int | None = Ms,
-    end_ms: int | None = Ms,
+    start_ms: int | None = Ms(),
+    end_ms: int | None = Ms(),
 ) -> Page:
     """Energy intensity: tce per 10⁴ CNY of output value and per unit of product."""
     return Page.of(energy.intensity(conn, scope, start_ms, end_ms, enterprise))

@@ -16,8 +16,8 @@ def energy_flow(
     conn: ConnDep,
     scope: Reader,
     enterprise: str | None = Query(None, max_length=128),
-    start_ms: int | None = Ms,
-    end_ms: int | None = Ms,
+    start_ms: int | None = Ms(),
+    end_ms: int | None = Ms(),
 ) -> Flow:
     """Sources → conversion → distribution → end use, with losses (tce), and the balance
     table per carrier (docs/console.md explains the model)."""
