@@ -25,6 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "simulators.cli",
     "streams.cli",
     "store.cli",
+    "management.cli",
     "console.cli",
 )
 
