@@ -7,14 +7,14 @@ import hashlib
 from management.supply import parse_csv, supplier_factor, validate_rows
 
 CSV = (
-    "supplier,enterprise,material,period,kind,quantity,uom,kgco2e_per_unit,basis\n"
-    "steelco,sunrise,tinplate,2026-01,material,40,t,2150,EPD 2025-17\n"
-    "steelco,sunrise,tinplate,2026-13,material,40,t,2150,EPD 2025-17\n"
-    "gasco,acme,natural_gas,2026,energy,,Nm3,0.31,supplier LCA\n"
-    "gasco,acme,natural_gas,2026,energy,,kg,0.31,supplier LCA\n"
-    "x,nowhere,tinplate,2026,material,1,t,1,y\n"
-    "steelco,sunrise,tinplate,2026-01,material,40,t,-5,EPD\n"
-).encode()
+    b"supplier,enterprise,material,period,kind,quantity,uom,kgco2e_per_unit,basis\n"
+    b"steelco,sunrise,tinplate,2026-01,material,40,t,2150,EPD 2025-17\n"
+    b"steelco,sunrise,tinplate,2026-13,material,40,t,2150,EPD 2025-17\n"
+    b"gasco,acme,natural_gas,2026,energy,,Nm3,0.31,supplier LCA\n"
+    b"gasco,acme,natural_gas,2026,energy,,kg,0.31,supplier LCA\n"
+    b"x,nowhere,tinplate,2026,material,1,t,1,y\n"
+    b"steelco,sunrise,tinplate,2026-01,material,40,t,-5,EPD\n"
+)
 
 
 def test_csv_rows_validated_and_evidenced() -> None:
