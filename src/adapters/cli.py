@@ -39,6 +39,9 @@ def register(app: typer.Typer) -> None:
         from ingest.park.loader import load_park
         from nengtan.settings import load_settings
 
+        # the status line shows Kafka / device state; the clients' own retry chatter is noise
+        for noisy in ("kafka", "asyncua", "pymodbus"):
+            logging.getLogger(noisy).setLevel(logging.CRITICAL)
         logging.basicConfig(
             level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )

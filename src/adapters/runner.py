@@ -51,7 +51,7 @@ class Rates:
             f"DLQ {self.dlq:,}",
             f"spool {self.spool_records:,} rec / {self.spool_bytes / 1e6:,.1f} MB "
             f"({self.spool_fill:.1%})",
-            "kafka " + ("ok" if self.kafka_connected else "DOWN"),
+            "kafka " + ("ok" if self.kafka_connected else "DOWN (spooling)"),
         ]
         for name, st in self.adapters.items():
             online = st.get("online", st.get("connected"))

@@ -28,6 +28,9 @@ from ingest.spool import Position, Record, Spool, SpoolStatus, encode_record
 
 log = logging.getLogger(__name__)
 
+STALL_S = 5.0
+"""A record unacknowledged for this long means Kafka is not taking data (shown as down)."""
+
 
 def producer_config(bootstrap: str, client_id: str) -> dict[str, Any]:
     """The producer settings every adapter uses (documented in docs/adapters.md)."""
@@ -53,6 +56,7 @@ def producer_config(bootstrap: str, client_id: str) -> dict[str, Any]:
 class _InFlight:
     record: Record
     size: int
+    sent_at: float = 0.0
     done: bool = False
 
 
@@ -61,6 +65,8 @@ class PublisherStatus:
     """What the status line and metrics show."""
 
     connected: bool
+    unacked_s: float
+    """Age of the oldest record Kafka has not acknowledged yet (0 when none is waiting)."""
     submitted: int
     acked: int
     failures: int
@@ -158,8 +164,11 @@ class Publisher:
     def status(self) -> PublisherStatus:
         with self._lock:
             c = self._counters
+            oldest = self._inflight[0].sent_at if self._inflight else None
+            waiting = time.monotonic() - oldest if oldest is not None else 0.0
             return PublisherStatus(
-                connected=self._connected,
+                connected=self._connected and waiting < STALL_S,
+                unacked_s=waiting,
                 submitted=c.submitted,
                 acked=c.acked,
                 failures=c.failures,
@@ -225,7 +234,8 @@ class Publisher:
         return producer
 
     def _send(self, producer: Any, record: Record) -> bool:
-        entry = _InFlight(record, len(encode_record(record.topic, record.key, record.value)))
+        size = len(encode_record(record.topic, record.key, record.value))
+        entry = _InFlight(record, size, time.monotonic())
         try:
             future = producer.send(record.topic, key=record.key, value=record.value)
         except Exception as exc:  # metadata timeout, buffer exhausted, closed producer

@@ -104,7 +104,7 @@ class OpcUaAdapter(Adapter):
         return [OpcUaConfig(endpoints=endpoints)] if endpoints else []
 
     def start(self) -> None:
-        logging.getLogger("asyncua").setLevel(logging.ERROR)  # failures are in our status
+        logging.getLogger("asyncua").setLevel(logging.CRITICAL)  # failures are in our status
         self._thread = threading.Thread(
             target=lambda: asyncio.run(self._main()), name="opcua", daemon=True
         )

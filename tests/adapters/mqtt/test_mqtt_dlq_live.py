@@ -1,0 +1,195 @@
+"""Acceptance: bad inputs sent with ``mosquitto_pub`` each give one DLQ record with a clear
+reason, and good data sent before and after them goes through undisturbed (real Mosquitto,
+real Kafka, the real adapter)."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import shutil
+import subprocess
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from adapters.mqtt.hj212 import Hj212Message, encode
+from adapters.mqtt.hj212.message import format_data_time
+from adapters.runner import AdapterRunner
+from ingest.contract import TOPIC_DLQ, TOPIC_READINGS
+from ingest.park.loader import parse_park
+from nengtan.settings import Settings
+
+pytestmark = pytest.mark.integration
+
+_spec = importlib.util.spec_from_file_location(
+    "kafka_read", Path(__file__).resolve().parents[2] / "ingest" / "kafka_read.py"
+)
+assert _spec is not None and _spec.loader is not None
+kafka_read = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(kafka_read)
+
+
+def _park(uid: str) -> dict[str, Any]:
+    return {
+        "schema": "nengtan.park/1",
+        "id": f"dlq-{uid}",
+        "enterprises": [
+            {
+                "id": f"e-{uid}",
+                "industry": "chemicals",
+                "region": "CN-JS",
+                "devices": [{"id": f"gw-{uid}", "protocol": "mqtt"}],
+                "points": [
+                    {
+                        "id": f"p-{uid}.kwh",
+                        "kind": "counter",
+                        "carrier": "electricity",
+                        "uom": "kWh",
+                        "use": "purchased",
+                        "device": f"gw-{uid}",
+                    },
+                ],
+                "stacks": [{"id": f"stk-{uid}", "mn": "MN0001", "species": ["co2"]}],
+            }
+        ],
+    }
+
+
+def _pub(
+    settings: Settings, topic: str, *, message: bytes | None = None, file: Path | None = None
+) -> None:
+    host, port = settings.mqtt_host_port
+    cmd = [
+        shutil.which("mosquitto_pub") or "mosquitto_pub",
+        "-h",
+        host,
+        "-p",
+        str(port),
+        "-q",
+        "1",
+        "-t",
+        topic,
+    ]
+    if file is not None:
+        cmd += ["-f", str(file)]
+    else:
+        assert message is not None
+        cmd += ["-s"]
+    subprocess.run(cmd, input=message, check=True, timeout=60)
+
+
+def test_each_bad_input_is_one_dlq_record_and_good_data_flows(
+    stack_settings: Settings, tmp_path: Path
+) -> None:
+    uid = uuid.uuid4().hex[:8]
+    park = parse_park(_park(uid), "dlq")
+    runner = AdapterRunner(park, stack_settings, spool_dir=tmp_path / "spool", protocols=["mqtt"])
+    runner.start()
+    try:
+        deadline = time.monotonic() + 20
+        while not runner.adapters["mqtt"].status()["connected"] and time.monotonic() < deadline:
+            time.sleep(0.1)
+        now = time.time_ns() // 1_000_000
+        topic = f"nt/v1/e-{uid}/gw-{uid}/readings"
+        cems = f"nt/v1/e-{uid}/cems/stk-{uid}"
+        point = f"p-{uid}.kwh"
+
+        def batch(seq: int, reading: str) -> bytes:
+            return (
+                f'{{"schema":"nt.readings/1","device":"gw-{uid}","seq":{seq},"sent_ms":{now},'
+                f'"readings":[{reading}]}}'
+            ).encode()
+
+        good = f'{{"point":"{point}","ts":{now},"value":1.5}}'
+        _pub(stack_settings, topic, message=batch(1, good))
+        _pub(stack_settings, topic, message=b'{"device": "oops", "seq": 2,')  # malformed JSON
+        minute = (now // 60_000) * 60_000
+        packet = encode(
+            Hj212Message(
+                st="31",
+                cn="2051",
+                mn="MN0001",
+                data_time=format_data_time(minute),
+                values={"a05001": {"Avg": "9.5", "Flag": "N"}},
+            )
+        )
+        bad_crc = packet[:-6] + (b"0000" if packet[-6:-2] != b"0000" else b"1111") + b"\r\n"
+        _pub(stack_settings, cems, message=bad_crc)
+        _pub(
+            stack_settings,
+            topic,
+            message=batch(3, f'{{"point":"p-{uid}.ghost","ts":{now},"value":1.0}}'),
+        )
+        _pub(
+            stack_settings,
+            topic,
+            message=batch(4, f'{{"point":"{point}","ts":{now},"value":2.0,"uom":"MWh"}}'),
+        )
+        _pub(
+            stack_settings, topic, message=batch(5, f'{{"point":"{point}","ts":{now},"value":NaN}}')
+        )
+        big = tmp_path / "big.bin"
+        big.write_bytes(b"A" * (10 * 1024 * 1024))
+        _pub(stack_settings, topic, file=big)
+        _pub(
+            stack_settings,
+            topic,
+            message=batch(6, f'{{"point":"{point}","ts":{now + 1000},"value":2.5}}'),
+        )
+        _pub(stack_settings, cems, message=packet)  # and a good CEMS minute
+        dlq = kafka_read.read_topic(
+            stack_settings.bootstrap,
+            TOPIC_DLQ,
+            key_prefix="mqtt:nt/v1/e-" + uid,
+            until=lambda r: len(r) >= 6,
+            timeout_s=60,
+        )
+        good_batches = kafka_read.read_topic(
+            stack_settings.bootstrap,
+            TOPIC_READINGS,
+            key_prefix=f"gw-{uid}",
+            until=lambda r: len(r) >= 2,
+            timeout_s=30,
+        )
+        stack_batches = kafka_read.read_topic(
+            stack_settings.bootstrap,
+            TOPIC_READINGS,
+            key_prefix=f"stk-{uid}",
+            until=lambda r: len(r) >= 1,
+            timeout_s=30,
+        )
+    finally:
+        runner.stop()
+    reasons = [d["reason"] for d in dlq]
+    assert len(reasons) == 6, json.dumps(reasons, indent=1)
+    digest = hashlib.sha256(big.read_bytes()).hexdigest()
+    expected = {
+        "malformed JSON": lambda r: r.startswith("malformed JSON: ") and digest not in r,
+        "bad CRC": lambda r: r.startswith("HJ 212: bad CRC: expected "),
+        "unknown point": lambda r: f"unknown point 'p-{uid}.ghost'" in r,
+        "wrong unit": lambda r: "unit 'MWh' does not match the point's unit 'kWh'" in r,
+        "NaN": lambda r: "value is nan (must be finite)" in r,
+        "10 MB": lambda r: digest in r and "payload of 10485760 bytes truncated" in r,
+    }
+    for name, matches in expected.items():
+        assert sum(map(matches, reasons)) == 1, (name, reasons)
+    # partitions keep per-source order: the readings topic's four rejections in publish order
+    readings_dlq = [r for d, r in zip(dlq, reasons, strict=True) if d["_key"].endswith("/readings")]
+    assert [
+        expected[n](r)
+        for n, r in zip(
+            ["malformed JSON", "unknown point", "wrong unit", "NaN", "10 MB"],
+            readings_dlq,
+            strict=True,
+        )
+    ] == [True] * 5
+    assert [b["seq"] for b in good_batches] == [1, 6]
+    assert [r["value"] for b in good_batches for r in b["readings"]] == [1.5, 2.5]
+    assert stack_batches[0]["readings"] == [
+        {"point": f"stk-{uid}.co2", "ts": minute, "value": 9.5, "q": "good"}
+    ]
+    assert runner.sample().dlq == 6
