@@ -5,8 +5,9 @@ The arithmetic (minute mass, the valid-hour rule, scaling by 60 / n_valid) is th
 engine's (``accounting.cems``); this module only keeps the minutes of each stack, decides when
 an hour is complete and applies the substitution rules over the stream of hours.
 
-An hour is emitted when the stack's data has moved ``GRACE_MS`` past its end, and emitted again
-if a late minute for it still arrives (the sink upserts on stack and hour). An invalid hour is
+An hour is emitted when all its 60 minutes are in, or else when the stack's data has moved
+``GRACE_MS`` past its end, and emitted again if a late minute for it still arrives (the sink
+upserts on stack and hour). An invalid hour is
 emitted at once with a provisional value (the last valid hour's) and emitted again with the
 substitute once the next valid hour closes: the mean of the valid hours either side for a gap
 of at most 24 hours, otherwise the maximum of the preceding 720 valid hours (HJ 75-2017 practice).
@@ -119,7 +120,8 @@ def close_hours(state: CemsState, stack: StackInfo) -> list[HourlyCems]:
         by_hour.setdefault(window_start(minute, HOUR_MS), []).append(minute)
     out: list[HourlyCems] = []
     for hour in sorted(by_hour):
-        if hour + HOUR_MS + GRACE_MS > state.latest_ms:
+        complete = len(by_hour[hour]) == HOUR_MS // MINUTE_MS
+        if not complete and hour + HOUR_MS + GRACE_MS > state.latest_ms:
             continue
         entries = sum(len(state.minutes[m]) for m in by_hour[hour])
         if state.emitted.get(hour) == entries:

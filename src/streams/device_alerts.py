@@ -1,5 +1,5 @@
-"""Alert rules evaluated where the data of one device (or stack) is: pollutant rolling
-averages against the stack's limits, invalid CEMS hours, counter anomalies.
+"""Alert rules evaluated where the data of one device (or stack) is: pollutant rolling and
+clock-hour averages against the stack's limits, invalid CEMS hours, counter anomalies.
 
 Evaluation runs on event time: each CEMS minute is evaluated once, when it is first seen, in
 the order of the input topic, so a replay or a restarted worker evaluates the same sequence
@@ -20,6 +20,9 @@ from streams.rules import RuleSet
 from streams.windows import MINUTE_MS
 
 Record = dict[str, Any]
+MIN_VALID_SHARE = 0.75
+"""A rolling average is judged once this share of its window's minutes is valid (45 of 60,
+as for a valid CEMS hour)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,8 +55,8 @@ def pollutant_alerts(
             for species, limit in sorted(stack.limits_mg_m3.items()):
                 vals = [cs.minutes[int(m)].get(species) for m in window]
                 good = [v for v, ok in (x for x in vals if x is not None) if ok]
-                if not good:
-                    continue
+                if len(good) < MIN_VALID_SHARE * (rule.window_ms // MINUTE_MS):
+                    continue  # too little valid data in the window to judge
                 scope_id = f"{stack.stack}.{species}"
                 st = states.setdefault(f"{rule.id}|{scope_id}", {})
                 rec = evaluate(rule, st, scope_id, float(np.mean(good)),
@@ -67,6 +70,31 @@ def pollutant_alerts(
 
 def cs_state_get(states: dict[str, AlertState], stack: str, key: str, default: Any) -> Any:
     return states.get(f"_stack|{stack}", {}).get(key, default)
+
+
+def hourly_pollutant_alerts(
+    rules: RuleSet, stack: StackInfo, hours: list[HourlyCems], states: dict[str, AlertState]
+) -> list[Record]:
+    """``pollutant_hourly`` rules: each valid clock hour's average of each limited species
+    against the stack's limit, judged once per hour, in hour order."""
+    out: list[Record] = []
+    for rule in rules.of_kind("pollutant_hourly"):
+        mark = states.setdefault(f"_hour|{rule.id}|{stack.stack}", {})
+        for h in sorted(hours, key=lambda h: h.hour_start_ms):
+            if not h.valid or h.hour_start_ms <= int(mark.get("last", -1)):
+                continue
+            mark["last"] = h.hour_start_ms
+            for species, limit in sorted(stack.limits_mg_m3.items()):
+                if species not in h.pollutant_avg_mg_m3:
+                    continue
+                scope_id = f"{stack.stack}.{species}"
+                st = states.setdefault(f"{rule.id}|{scope_id}", {})
+                rec = evaluate(rule, st, scope_id, h.pollutant_avg_mg_m3[species],
+                               rule.thresholds(scope_id, limit), h.hour_start_ms + 3_600_000,
+                               metric=f"{species}_hourly_avg_mg_m3")  # fmt: skip
+                if rec is not None:
+                    out.append(rec)
+    return out
 
 
 def invalid_hour_alerts(

@@ -19,7 +19,13 @@ import numpy as np
 from streams.alerts import AlertState
 from streams.cems import CemsState, HourlyCems, accept_minute, close_hours
 from streams.counters import PointState, Step, StepKind, close_windows, counter_step, rate_step
-from streams.device_alerts import Anomaly, anomaly_alerts, invalid_hour_alerts, pollutant_alerts
+from streams.device_alerts import (
+    Anomaly,
+    anomaly_alerts,
+    hourly_pollutant_alerts,
+    invalid_hour_alerts,
+    pollutant_alerts,
+)
 from streams.points import PointTable, year_of
 from streams.rules import RuleSet
 from streams.windows import MINUTE_MS
@@ -98,6 +104,7 @@ def process_batch(
         out.alerts.extend(pollutant_alerts(rules, stack_info, cs, alert_state))
         hours = close_hours(cs, stack_info)
         out.cems_hours.extend(hours)
+        out.alerts.extend(hourly_pollutant_alerts(rules, stack_info, hours, alert_state))
         out.alerts.extend(invalid_hour_alerts(rules, stack_info, hours, alert_state))
         cems_state[stack] = cs.to_dict()
     out.alerts.extend(anomaly_alerts(rules, out.anomalies, batch, alert_state))

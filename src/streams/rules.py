@@ -16,6 +16,7 @@ from nengtan.errors import ConfigError
 KINDS = (
     "co2e_window",
     "pollutant_avg",
+    "pollutant_hourly",
     "ytd_pace",
     "meter_silent",
     "counter_anomaly",
@@ -159,7 +160,7 @@ def _rule(entry: Any) -> Rule:
         scope=scope,
         window=window,
         window_ms=window_ms,
-        levels=_levels(entry["levels"], kind == "pollutant_avg"),
+        levels=_levels(entry["levels"], kind in ("pollutant_avg", "pollutant_hourly")),
         hysteresis=hysteresis,
         min_duration_ms=parse_duration_ms(entry.get("min_duration", "0m")),
         clear_after_ms=parse_duration_ms(entry.get("clear_after", "0m")),

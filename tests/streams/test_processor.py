@@ -145,3 +145,25 @@ def test_pollutant_episode_raises_and_clears_once() -> None:
     assert so2[0]["threshold"] == 50.0 and so2[0]["value"] > 50.0
     # 15-min average crosses 50 after 3 bad minutes ((3×150 + 12×30)/15 = 54); held 3 min
     assert so2[0]["ts"] == T0 + (33 + 3) * MIN
+
+
+def test_complete_hour_closes_at_its_last_minute() -> None:
+    table, rules, state = make_table(), load_rules(), {}
+    hours = []
+    for b in cems_minutes(0, 60):
+        hours += process_batch(table, rules, state, b).cems_hours
+    assert [h.hour_start_ms for h in hours] == [T0]
+
+
+def test_clock_hour_average_above_limit_raises_at_hour_end_and_clears_next_hour() -> None:
+    # hour 0: SO2 at 60 mg/m3 (limit 50); hour 1: 20 mg/m3
+    table, rules, state = make_table(), load_rules(), {}
+    alerts = []
+    for b in cems_minutes(0, 60, so2=60.0) + cems_minutes(60, 60, so2=20.0):
+        alerts += process_batch(table, rules, state, b).alerts
+    hourly = [a for a in alerts if a["rule_id"] == "stack-pollutant-hourly"]
+    assert [(a["state"], a["ts"]) for a in hourly] == [
+        ("raised", T0 + 3_600_000),
+        ("cleared", T0 + 7_200_000),
+    ]
+    assert hourly[0]["value"] == pytest.approx(60.0) and hourly[0]["severity"] == "critical"

@@ -15,8 +15,8 @@ def test_bundled_rules_load_with_every_kind() -> None:
     rules = load_rules()
     assert rules.version and rules.timezone_offset_ms == 8 * 3_600_000
     kinds = {r.kind for r in rules.rules}
-    assert kinds == {"co2e_window", "pollutant_avg", "ytd_pace", "meter_silent",
-                     "counter_anomaly", "cems_invalid_hour"}  # fmt: skip
+    assert kinds == {"co2e_window", "pollutant_avg", "pollutant_hourly", "ytd_pace",
+                     "meter_silent", "counter_anomaly", "cems_invalid_hour"}  # fmt: skip
 
 
 def test_durations() -> None:
