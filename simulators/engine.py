@@ -100,6 +100,8 @@ class MeterGroup:
     consumption: F64 = field(default_factory=lambda: np.empty(0))
     n_emitted: npt.NDArray[np.int64] = field(default_factory=lambda: np.empty(0, np.int64))
     dev_of_point: npt.NDArray[np.intp] = field(default_factory=lambda: np.empty(0, np.intp))
+    faulty_devices: list[int] = field(default_factory=list)
+    skew_of_point: npt.NDArray[np.int64] = field(default_factory=lambda: np.empty(0, np.int64))
 
     @property
     def size(self) -> int:
@@ -196,6 +198,9 @@ class MeterEngine:
             rng=np.random.default_rng([seed, gi]),
         )
         g.dev_of_point = np.array(dev_of_point, dtype=np.intp)
+        g.skew_of_point = np.array(g.dev_skew_ms, dtype=np.int64)[g.dev_of_point]
+        silent_ids = set(self.plan.offline) | set(self.plan.gap)
+        g.faulty_devices = [di for di, d in enumerate(devices) if d.id in silent_ids]
         self._quantisation(g)
         self._faults(g, ix)
         g.has_last = np.zeros(n, bool)
@@ -300,7 +305,9 @@ class MeterEngine:
                 for i in np.flatnonzero(over):
                     events.append({"kind": "counter_rollover", "target": g.point_ids[i], "t": t})
         # 2. emitting devices and their new levels
-        emitting = np.array([not self.plan.is_silent(d.id, t) for d in g.devices], dtype=bool)
+        emitting = np.ones(len(g.devices), dtype=bool)
+        for di in g.faulty_devices:  # only devices with offline/gap windows are asked
+            emitting[di] = not self.plan.is_silent(g.devices[di].id, t)
         z = g.rng.standard_normal(g.size)
         col = self.ref.shape_column(t)
         new_level = g.nominal * self.ref.shapes[g.shape, col] * (1.0 + g.noise * z)
@@ -318,7 +325,7 @@ class MeterEngine:
                 stuck[si] = True
         q[stuck] = g.last_q[stuck]
         # 4. truth from emitted values
-        ts = t + np.array(g.dev_skew_ms, dtype=np.int64)[g.dev_of_point]
+        ts = t + g.skew_of_point
         self._truth(g, emit_pt, stuck, q, ts)
         # 5. resets right after an emission (deferred while stuck or silent)
         resetting = emit_pt & ~stuck & (g.reset_at <= t)

@@ -89,8 +89,7 @@ class Simulation:
             self.gateways = GatewayPublisher(self.park.index, self.plan, self.mqtt_out, self.record)
             self.stacks = CemsPublisher(self.park.index, self.plan, self.mqtt_out, self.record)
         await self.modbus.start()
-        for ep in self.opcua:
-            await ep.start()
+        await asyncio.gather(*(ep.start() for ep in self.opcua))
 
     def stop(self) -> None:
         """Ask a running simulation to finish (the truth is still written)."""
@@ -172,8 +171,7 @@ class Simulation:
             await asyncio.to_thread(self.mqtt_out.close)
             self.mqtt_out = None
         await self.modbus.stop()
-        for ep in self.opcua:
-            await ep.stop()
+        await asyncio.gather(*(ep.stop() for ep in self.opcua))
         self.opcua = []
         self.log.close()
 

@@ -153,3 +153,29 @@ def test_modbus_values_are_register_exact(run: Run) -> None:
     assert np.array_equal(kw, kw.astype(np.float32).astype(np.float64))  # float32 register
     u32 = np.array([v for _, v in run.series["acme.synth.kwh"]])
     assert np.allclose(np.rint(u32 / 0.01) * 0.01, u32, rtol=0, atol=1e-9)  # 0.01 kWh steps
+
+
+def test_enterprise_over_emission_scales_loads_and_flue_gas(run_doc: dict[str, Any]) -> None:
+    import copy
+
+    doc = copy.deepcopy(run_doc)
+    doc["faults"] = [
+        {"kind": "over_emission", "target": "hengli", "at_s": 600, "duration_s": 600, "factor": 2}
+    ]
+    plain_doc = copy.deepcopy(run_doc)
+    plain_doc["faults"] = []
+    hot, plain = Run(doc), Run(plain_doc)  # same seed: the same random draws
+    for pid in ("hengli.grid.kw", "hengli.furnace.fuel_flow"):
+        a = dict(hot.series[pid])
+        b = dict(plain.series[pid])
+        inside = [t for t in a if START + 600_000 <= t < START + 1_200_000]
+        assert inside and all(a[t] == pytest.approx(2 * b[t], rel=1e-6) for t in inside)
+        assert all(a[t] == b[t] for t in a if t < START + 600_000)
+    flow_hot = {ts: v["flow"] for ts, (v, _) in hot.minutes["hengli-stk1"].items()}
+    flow = {ts: v["flow"] for ts, (v, _) in plain.minutes["hengli-stk1"].items()}
+    t = START + 900_000
+    assert flow_hot[t] == pytest.approx(2 * flow[t], abs=0.11)  # 1 decimal on the wire
+    assert (
+        hot.cems_truth.result()["hengli-stk1"]["totals"]["co2_t"]
+        > plain.cems_truth.result()["hengli-stk1"]["totals"]["co2_t"]
+    )
