@@ -25,6 +25,9 @@ def register(app: typer.Typer) -> None:
         log_file: Path | None = typer.Option(
             None, "--log", help="write every emitted value here (JSON lines)"
         ),
+        clock_file: Path | None = typer.Option(
+            None, "--clock", help="write the simulated clock (start_ms, speed, wall_start_ms) here"
+        ),
         start: str | None = typer.Option(
             None, "--start", help="simulated start, ISO 8601 UTC; default: the park's, or now"
         ),
@@ -67,6 +70,7 @@ def register(app: typer.Typer) -> None:
             duration_s=duration,
             truth_path=truth,
             log_path=log_file,
+            clock_path=clock_file,
             mqtt=parse_mqtt_url(mqtt) if mqtt else load_settings().mqtt_host_port,
         )
         sim = Simulation(park, options)

@@ -21,6 +21,7 @@ from pymodbus.simulator import DataType, SimData, SimDevice
 from adapters.modbus.codec import CodecError, Encoding, encode
 from ingest.park.models import Device
 from ingest.park.profiles import DeviceProfile
+from nengtan.errors import ConfigError
 from simulators.engine import MeterTick, modbus_encoding
 from simulators.faults import FaultPlan
 
@@ -122,6 +123,9 @@ class ModbusFarm:
         self._bound: dict[int, dict[int, str]] = {}  # group index -> point index -> quantity
 
     async def start(self) -> None:
+        for host, port in self.by_endpoint:
+            if host not in ("127.0.0.1", "localhost"):
+                raise ConfigError(f"modbus {host}:{port}: simulators bind 127.0.0.1 only")
         for (host, port), sims in self.by_endpoint.items():
             server = ModbusTcpServer([s.sim_device() for s in sims], address=(host, port))
             await server.serve_forever(background=True)

@@ -40,6 +40,7 @@ class RunOptions:
     duration_s: float | None = None
     truth_path: Path | None = None
     log_path: Path | None = None
+    clock_path: Path | None = None
     mqtt: tuple[str, int] | None = None
 
 
@@ -99,6 +100,8 @@ class Simulation:
         """Advance until the duration is over or ``stop()``; returns the truth document."""
         o = self.options
         self.clock = SimClock(o.start_ms, o.speed)
+        if o.clock_path is not None:  # for pollers that stamp readings with their wall clock
+            write_truth(o.clock_path, self.clock.as_dict())
         if o.duration_s is not None:
             self.end_ms = o.start_ms + round(o.duration_s * o.speed * 1000)
         try:

@@ -107,3 +107,12 @@ def test_yaml_syntax_error_names_line(tmp_path: Path) -> None:
 def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read park file"):
         load_park(tmp_path / "absent.yaml")
+
+
+def test_json_form_syntax_error_names_line(tmp_path: Path) -> None:
+    bad = tmp_path / "big.yaml"
+    bad.write_text(
+        '{\n"schema": "nengtan.park/1",\n"id": "x"\n"enterprises": []}\n', encoding="utf-8"
+    )
+    with pytest.raises(ConfigError, match=r"big.yaml: not valid JSON-form YAML: line 4, column 1"):
+        load_park(bad)

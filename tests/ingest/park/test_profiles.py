@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from ingest.park.profiles import bundled_profiles
+from pathlib import Path
+
+import pytest
+
+from ingest.park.profiles import bundled_profiles, load_profiles
+from nengtan.errors import ConfigError
 
 
 def test_bundled_profiles() -> None:
@@ -16,3 +21,23 @@ def test_bundled_profiles() -> None:
     water = profiles["water_meter"].register("total_m3")
     assert water.modulus == 100000.0  # the profile's rollover beats 2^32 × 0.001
     assert profiles["gas_flow_meter"].word_order == "little"
+
+
+def test_own_profiles_and_overlap_error(tmp_path: Path) -> None:
+    own = tmp_path / "my_meter.yaml"
+    own.write_text(
+        "id: my_meter\nname: Mine\nsource: vendor manual rev 3\nregisters:\n"
+        "  - {name: kwh, address: 10, dtype: uint32, scale: 0.1, kind: counter, uom: kWh}\n",
+        encoding="utf-8",
+    )
+    profiles = load_profiles(tmp_path)
+    assert profiles["my_meter"].register("kwh").modulus == 2**32 * 0.1
+    assert "three_phase_meter" in profiles
+    own.write_text(
+        "id: my_meter\nname: Mine\nsource: x\nregisters:\n"
+        "  - {name: a, address: 10, dtype: uint32, kind: counter, uom: kWh}\n"
+        "  - {name: b, address: 11, dtype: uint16, kind: gauge, uom: V}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError, match=r"my_meter.yaml: registers\[b\]: address 11 overlaps"):
+        load_profiles(tmp_path)
