@@ -11,6 +11,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -82,6 +83,11 @@ def create_app(settings: Settings, console_settings: ConsoleSettings) -> FastAPI
     @app.exception_handler(ConsoleError)
     async def _console_error(request: Request, exc: ConsoleError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=exc.status)
+
+    @app.exception_handler(psycopg.DataError)
+    async def _data_error(request: Request, exc: psycopg.DataError) -> JSONResponse:
+        # input PostgreSQL cannot hold (a NUL byte in a text, a number out of range)
+        return JSONResponse({"detail": f"invalid input: {exc}"}, status_code=422)
 
     for module in ROUTERS:
         app.include_router(module.router)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import sys
+import threading
+import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +21,7 @@ from console.auth import create_token
 from console.registry import load_registry
 from ingest.park.loader import load_park
 from nengtan.settings import Settings
+from nengtan.stack.procs import free_port
 from store.migrate import migrate
 
 
@@ -53,3 +57,29 @@ def client(console_env: ConsoleEnv) -> Iterator[Any]:
     app = create_app(console_env.settings, console_env.console_settings)
     with TestClient(app) as c:
         yield c
+
+
+@pytest.fixture(scope="module")
+def console_url(console_env: ConsoleEnv) -> Iterator[str]:
+    """A running console (uvicorn in a thread) on the seeded database."""
+    import uvicorn
+
+    from console.app import create_app
+
+    port = free_port()
+    app = create_app(console_env.settings, console_env.console_settings)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=2):
+                break
+        except OSError:
+            assert time.monotonic() < deadline, "console did not start"
+            time.sleep(0.1)
+    yield url
+    server.should_exit = True
+    thread.join(timeout=10)

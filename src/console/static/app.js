@@ -107,6 +107,7 @@
       const x = (j) => L + (pts.length === 1 ? 0 : j * (W - L - 10) / (pts.length - 1));
       const y = (v) => H - B - v / max * (H - B - 20);
       add("polyline", { points: pts.map((p, j) => `${x(j)},${y(p[1][key])}`).join(" "), fill: "none", stroke: color, "stroke-width": 2 });
+      pts.forEach((p, j) => add("circle", { cx: x(j), cy: y(p[1][key]), r: 3, fill: color }));
       add("text", { x: L + i * 200, y: 12, fill: color }).textContent = `${label} (max ${fmt(max, 3)}/h)`;
     });
     add("text", { x: L, y: H - 8 }).textContent = when(pts[0][0]);

@@ -17,7 +17,7 @@
 
   function draw(svg, data, unit) {
     while (svg.firstChild) svg.removeChild(svg.firstChild);
-    const width = 900, height = 420, nodeW = 14, pad = 12, labelW = 150;
+    const width = 900, height = 420, nodeW = 14, pad = 12, labelW = 190;
     if (!data.links.length) {
       const t = el("text", { x: width / 2, y: height / 2, "text-anchor": "middle" }, svg);
       t.textContent = "no energy flow in this period";
