@@ -17,11 +17,31 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from console.errors import ConsoleError
-from console.routers import alerts, cems, emissions, energy, flow, publish, registry, subscriptions
+from console.routers import (
+    alerts,
+    cems,
+    emissions,
+    energy,
+    flow,
+    management_analysis,
+    management_assets,
+    management_benchmark,
+    management_budgets,
+    management_footprints,
+    management_inputs,
+    management_supply,
+    publish,
+    registry,
+    subscriptions,
+)
 from console.settings import ConsoleSettings
 from nengtan.settings import Settings
 
-ROUTERS = (registry, energy, flow, emissions, cems, alerts, subscriptions, publish)
+MANAGEMENT_ROUTERS = (management_benchmark, management_budgets, management_assets,
+                      management_footprints, management_supply, management_analysis,
+                      management_inputs)
+ROUTERS = (registry, energy, flow, emissions, cems, alerts, subscriptions, publish,
+           *MANAGEMENT_ROUTERS)
 STATIC_DIR = Path(str(resources.files("console") / "static"))
 
 

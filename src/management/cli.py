@@ -159,13 +159,16 @@ def register(app: typer.Typer) -> None:
     @mgmt.command("inputs-load")
     def inputs_load(park: Path = PARK, inputs: Path = INPUTS) -> None:
         """Store (replace) the park's management inputs in the database, with history."""
+        import yaml
+
         from management import db
         from nengtan.settings import load_settings
         from store.queries import connect
 
         ctx = _context(park, inputs)
+        park_doc = yaml.safe_load(park.read_text(encoding="utf-8"))
         with connect(load_settings().dsn) as conn:
-            db.save_inputs(conn, ctx.inputs, "cli", f"load {inputs.name}")
+            db.save_inputs(conn, ctx.inputs, "cli", f"load {inputs.name}", park_doc)
         typer.echo(f"stored management inputs of park {ctx.inputs.park}")
 
     @mgmt.command("supplier-import")

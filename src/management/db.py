@@ -56,14 +56,27 @@ def load_inputs(conn: Conn, park: str) -> ManagementInputs | None:
     return None if row is None else parse_inputs(row[0], f"mgmt_inputs[{park}]")
 
 
-def save_inputs(conn: Conn, inputs: ManagementInputs, changed_by: str, change: str) -> None:
-    """Replace a park's inputs document and record the change, in one transaction."""
+def load_park_document(conn: Conn) -> tuple[str, Any] | None:
+    """(park id, park model document) of the most recently stored inputs, if any."""
+    row = conn.execute(
+        "SELECT park, park_document FROM mgmt_inputs WHERE park_document IS NOT NULL"
+        " ORDER BY updated_at DESC LIMIT 1").fetchone()
+    return None if row is None else (str(row[0]), row[1])
+
+
+def save_inputs(conn: Conn, inputs: ManagementInputs, changed_by: str, change: str,
+                park_document: Any = None) -> None:  # fmt: skip
+    """Replace a park's inputs document (and, when given, its park model) and record the
+    change, in one transaction."""
     doc = json.dumps(inputs.model_dump(mode="json", by_alias=True))
+    park_doc = None if park_document is None else json.dumps(park_document, default=str)
     with conn.transaction():
         conn.execute(
-            "INSERT INTO mgmt_inputs (park, document, updated_at) VALUES (%s, %s::jsonb, now())"
+            "INSERT INTO mgmt_inputs (park, document, park_document, updated_at)"
+            " VALUES (%s, %s::jsonb, %s::jsonb, now())"
             " ON CONFLICT (park) DO UPDATE SET document = EXCLUDED.document,"
-            " updated_at = now()", (inputs.park, doc))
+            " park_document = coalesce(EXCLUDED.park_document, mgmt_inputs.park_document),"
+            " updated_at = now()", (inputs.park, doc, park_doc))
         conn.execute(
             "INSERT INTO mgmt_inputs_history (park, changed_by, change, document)"
             " VALUES (%s, %s, %s, %s::jsonb)", (inputs.park, changed_by, change, doc))

@@ -95,7 +95,7 @@ def metered() -> Metered:
     return scenario_metered()
 
 
-@pytest.fixture()
+@pytest.fixture(scope="session")
 def metered_until():  # type: ignore[no-untyped-def]
     """Factory: the scenario's metered days up to a day."""
     return scenario_metered
