@@ -8,8 +8,9 @@ per tick. At tick ``k`` of a group (simulated instant ``t = start + k × update`
    modulus wraps (``R -= M``);
 2. devices that emit at ``t`` (not offline, not in a gap) get a new level per point:
    ``nominal × shape(t) × (1 + noise × z)``, clipped at 0, times any enterprise over-emission
-   factor; silent devices keep their levels (rates are piecewise constant between emitted
-   samples, also across gaps);
+   factor; a counter paired with its device's rate (same carrier and use) takes the rate's
+   level, so kWh follow kW; silent devices keep their levels (rates are piecewise constant
+   between emitted samples, also across gaps);
 3. the emitted value is quantised exactly as the wire carries it (float32 or scaled integer
    registers through ``adapters.modbus.codec``'s rules, fixed decimals elsewhere); a stuck
    counter repeats its last emitted value;
@@ -101,6 +102,9 @@ class MeterGroup:
     n_emitted: npt.NDArray[np.int64] = field(default_factory=lambda: np.empty(0, np.int64))
     dev_of_point: npt.NDArray[np.intp] = field(default_factory=lambda: np.empty(0, np.intp))
     faulty_devices: list[int] = field(default_factory=list)
+    # a meter's counter driven by the level of its own rate point (kWh follows kW)
+    link_counter: npt.NDArray[np.intp] = field(default_factory=lambda: np.empty(0, np.intp))
+    link_rate: npt.NDArray[np.intp] = field(default_factory=lambda: np.empty(0, np.intp))
     skew_of_point: npt.NDArray[np.int64] = field(default_factory=lambda: np.empty(0, np.int64))
 
     @property
@@ -202,6 +206,7 @@ class MeterEngine:
         silent_ids = set(self.plan.offline) | set(self.plan.gap)
         g.faulty_devices = [di for di, d in enumerate(devices) if d.id in silent_ids]
         self._quantisation(g)
+        self._link(g)
         self._faults(g, ix)
         g.has_last = np.zeros(n, bool)
         g.last_q = np.zeros(n)
@@ -231,6 +236,32 @@ class MeterEngine:
         g.q_int_scale = np.array(scales, dtype=np.float64)
         g.q_dec = {d: np.array(idx, dtype=np.intp) for d, idx in dec.items()}
 
+    @staticmethod
+    def _link(g: MeterGroup) -> None:
+        """Pair a device's counter with its rate of the same carrier and use when the pair is
+        unambiguous (one of each), so the counter advances at the rate the device shows."""
+        from accounting.units import integrated_uom
+
+        counters: dict[tuple[int, str | None, str | None, str], list[int]] = {}
+        rates: dict[tuple[int, str | None, str | None, str], list[int]] = {}
+        for i, pt in enumerate(g.points):
+            di = int(g.dev_of_point[i])
+            if pt.kind == "counter":
+                counters.setdefault((di, pt.carrier, pt.use, pt.uom), []).append(i)
+            elif pt.kind == "rate":
+                try:
+                    uom = integrated_uom(pt.uom)
+                except Exception:  # an unknown unit was reported by the park loader
+                    continue
+                rates.setdefault((di, pt.carrier, pt.use, uom), []).append(i)
+        pairs = [
+            (c[0], rates[key][0])
+            for key, c in counters.items()
+            if len(c) == 1 and len(rates.get(key, [])) == 1
+        ]
+        g.link_counter = np.array([c for c, _ in pairs], dtype=np.intp)
+        g.link_rate = np.array([r for _, r in pairs], dtype=np.intp)
+
     def _faults(self, g: MeterGroup, ix: ParkIndex) -> None:
         n = g.size
         g.reset_at = np.full(n, np.inf)
@@ -249,14 +280,18 @@ class MeterEngine:
 
     def _preload_rollover(self, g: MeterGroup, i: int, at_ms: int) -> None:
         """Start the counter so that, at its nominal shaped load, it wraps at about ``at_ms``."""
-        row = self.ref.shapes[g.shape[i]]
+        driver = i
+        if i in g.link_counter:  # a linked counter follows its rate's nominal and shape
+            driver = int(g.link_rate[int(np.flatnonzero(g.link_counter == i)[0])])
+        row = self.ref.shapes[g.shape[driver]]
+        nominal = g.nominal[driver]
         expected = 0.0
         t = self.start_ms
         while t < at_ms:
-            expected += g.nominal[i] * row[self.ref.shape_column(t)] * g.update_ms / HOUR_MS
+            expected += nominal * row[self.ref.shape_column(t)] * g.update_ms / HOUR_MS
             t += g.update_ms
         # half a tick's consumption short of the modulus, so the wrap lands near at_ms
-        half_tick = g.nominal[i] * g.update_ms / HOUR_MS / 2
+        half_tick = nominal * g.update_ms / HOUR_MS / 2
         g.register[i] = max(g.modulus[i] - expected - half_tick, 0.0)
 
     # -- running ------------------------------------------------------------------------------
@@ -314,6 +349,7 @@ class MeterEngine:
         np.maximum(new_level, 0.0, out=new_level)
         for ent, idx in g.ent_points.items():
             new_level[idx] *= self.plan.factor_at(ent, t)
+        new_level[g.link_counter] = new_level[g.link_rate]
         emit_pt = emitting[g.dev_of_point]
         g.level[emit_pt] = new_level[emit_pt]
         # 3. emitted values as the wire carries them

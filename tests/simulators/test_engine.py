@@ -179,3 +179,12 @@ def test_enterprise_over_emission_scales_loads_and_flue_gas(run_doc: dict[str, A
         hot.cems_truth.result()["hengli-stk1"]["totals"]["co2_t"]
         > plain.cems_truth.result()["hengli-stk1"]["totals"]["co2_t"]
     )
+
+
+def test_counter_follows_its_devices_rate(run: Run) -> None:
+    kwh = dict(run.series["acme.grid.kwh"])
+    kw = dict(run.series["acme.grid.kw"])
+    ts = sorted(kwh)[:100]  # before the reset at 1200 s
+    for t1, t2 in itertools.pairwise(ts):
+        # the counter advanced at the power the meter showed over the 10 s tick
+        assert kwh[t2] - kwh[t1] == pytest.approx(kw[t1] * (t2 - t1) / HOUR, abs=2e-3)
