@@ -280,10 +280,7 @@ class Publisher:
     def _reset(self, producer: Any) -> None:
         """After a failure: drop the producer and resend from the first unacknowledged record."""
         self._settle()
-        try:
-            producer.close(timeout=0)
-        except Exception as exc:
-            log.debug("closing failed producer: %s", exc)
+        _discard(producer)
         with self._lock:
             self._inflight.clear()
             self._connected = False
@@ -297,3 +294,19 @@ class Publisher:
         with self._lock:
             self._counters.last_error = text
             self._connected = False
+
+
+def _discard(producer: Any) -> None:
+    """Close a failed producer at once, dropping what it still holds (the spool has it).
+
+    kafka-python's ``close(timeout=0)`` raises from its ``flush`` before it force-closes the
+    sender thread, which would then keep retrying old records; so force-close it ourselves.
+    """
+    try:
+        producer.close(timeout=0)
+    except Exception as exc:
+        log.debug("closing failed producer: %s", exc)
+        sender = getattr(producer, "_sender", None)
+        if sender is not None:
+            sender.force_close()
+        producer._closed = True
