@@ -172,3 +172,53 @@ def test_supplier_submissions_with_evidence(client: Any, env: dict[str, Any]) ->
         ("api", True), ("api", False), ("csv", True)}
     mine = client.get("/api/v1/management/supply/evidence", headers=auth(env, "acme")).json()
     assert all(e["enterprise"] == "acme" for e in mine["items"]) and mine["count"] == 2
+
+
+def test_management_alert_reaches_a_subscription(env: dict[str, Any]) -> None:
+    """A budget-overrun forecast published on nt.alerts.v1 is delivered by the console's
+    delivery worker to a matching subscription, once."""
+    import json
+    import threading
+
+    from kafka import KafkaConsumer  # type: ignore[import-untyped]
+    from kafka.admin import KafkaAdminClient, NewTopic  # type: ignore[import-untyped]
+
+    from console.auth import Scope
+    from console.data import subscriptions
+    from console.delivery.worker import run_delivery
+    from ingest.park.loader import load_park
+    from management.evaluate import evaluate
+    from management.inputs import ManagementInputs
+    from management.metered import EnergyModel
+
+    s = env["settings"]
+    run = uuid.uuid4().hex[:8]
+    out_topic = f"nt.alerts.out.mgmt-{run}"
+    admin = KafkaAdminClient(bootstrap_servers=s.bootstrap)
+    admin.create_topics([NewTopic(out_topic, num_partitions=1, replication_factor=1)])
+    admin.close()
+    with psycopg.connect(env["dsn"], autocommit=True) as conn:
+        subscriptions.create(conn, Scope("enterprise", "acme", "acme"),
+                             {"channel": "kafka", "target": out_topic,
+                              "rule_id": "mgmt.budget_forecast"}, "")
+        inputs = db.load_inputs(conn, "demo-park")
+        assert isinstance(inputs, ManagementInputs)
+        model = EnergyModel(load_park(PARK_FILE))
+        as_of = date(2026, 1, 20)
+        sent = evaluate(conn, s.bootstrap, model, inputs,
+                        db.load_metered(conn, date(2025, 1, 1), as_of), as_of)
+    acme_id = next(a.alert_id for a in sent if a.scope == "enterprise:acme")
+    cs = load_console_settings(delivery_group=f"mgmt-test-{run}")
+    for _ in range(2):  # a restarted worker re-reading the topic sends nothing again
+        run_delivery(s.bootstrap, s.dsn, s.mqtt_host_port, cs, threading.Event(), idle_exit_s=4)
+    consumer = KafkaConsumer(out_topic, bootstrap_servers=s.bootstrap, group_id=None,
+                             auto_offset_reset="earliest", consumer_timeout_ms=4000)
+    try:
+        got = [json.loads(m.value) for m in consumer]
+    finally:
+        consumer.close()
+    mine = [g for g in got if g.get("alert_id") == acme_id]
+    assert len(mine) == 1, got
+    assert mine[0]["state"] == "raised" and mine[0]["rule_id"] == "mgmt.budget_forecast"
+    # the subscription filters by rule and enterprise: sunrise's budget and hengli's gap stay out
+    assert all(g.get("rule_id") == "mgmt.budget_forecast" for g in got)
