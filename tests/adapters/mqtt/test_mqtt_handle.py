@@ -242,3 +242,29 @@ def test_cems_mn_and_enterprise_checked(adapter: MqttAdapter, sent: Sent) -> Non
 def test_cems_garbage_is_named(adapter: MqttAdapter, sent: Sent) -> None:
     reason = _dlq_reason(adapter, sent, CEMS, b"hello")
     assert "neither HJ 212 text" in reason and "b'hello'" in reason
+
+
+class _Msg:
+    def __init__(self, topic: str, payload: bytes) -> None:
+        self.topic, self.payload, self.mid, self.qos = topic, payload, 7, 1
+
+
+class _Client:
+    def __init__(self) -> None:
+        self.acks: list[int] = []
+
+    def ack(self, mid: int, qos: int) -> None:
+        self.acks.append(mid)
+
+
+def test_message_is_acknowledged_only_once_spooled(tiny_park: Park, tmp_path: Any) -> None:
+    pub = Publisher("127.0.0.1:1", tmp_path, max_spool_bytes=300)
+    adapter = MqttAdapter(MqttConfig(), Intake(Validator.for_park(tiny_park), pub), tiny_park)
+    client = _Client()
+    adapter._on_message(client, None, _Msg(TOPIC, _batch()))  # fits: stored, then acked
+    assert client.acks == [7]
+    adapter._on_message(client, None, _Msg(TOPIC, _batch()))  # spool full: not acked
+    assert client.acks == [7]
+    assert adapter.status()["unacked"] == 1
+    assert adapter.intake.snapshot().dropped == 1
+    pub.close()
