@@ -25,7 +25,7 @@ OTHER_VALUES: dict[str, Any] = {
     "unit": "hengli.mill",
     "rule_id": "stack-pollutant-15m",
 }
-BODIES: dict[tuple[str, str], dict[str, Any]] = {
+BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/api/v1/subscriptions"): {"channel": "mqtt", "enterprise": OTHER},
     ("POST", "/api/v1/alerts/{alert_id}/ack"): {"note": "not mine"},
     ("POST", "/api/v1/alerts/{alert_id}/comments"): {"body": "not mine"},
@@ -33,6 +33,21 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
         "device": "hengli-gw", "seq": 1, "sent_ms": T0,
         "readings": [{"point": "hengli.pv.kwh", "ts": T0, "value": 1.0}],
     },
+    # management (issue 10) write routes, aimed at the other enterprise
+    ("POST", "/api/v1/management/budgets"): {
+        "id": "b-other", "scope": OTHER, "period": "2026", "metric": "co2e_t", "amount": 1.0},
+    ("POST", "/api/v1/management/reallocations"): {
+        "id": "r-other", "from_budget": "b-other", "to_budget": "b-other", "amount": 1.0,
+        "day": "2026-01-05", "reason": "not mine"},
+    ("POST", "/api/v1/management/ledger"): {
+        "id": "l-other", "enterprise": OTHER, "compliance_period": "2026", "day": "2026-01-05",
+        "kind": "allowance_buy", "quantity_t": 1.0},
+    ("POST", "/api/v1/management/supply/submissions"): [],
+    ("POST", "/api/v1/management/supply/csv"): {},
+    ("PUT", "/api/v1/management/inputs"): {
+        "document": {"schema": "nengtan.management/1", "budgets": [
+            {"id": "b-other", "scope": OTHER, "period": "2026", "metric": "co2e_t",
+             "amount": 1.0}]}},
 }  # fmt: skip
 DASHBOARD_PATHS = {"/", "/healthz", "/static", "/openapi.json", "/docs", "/docs/oauth2-redirect",
                    "/redoc"}  # fmt: skip
