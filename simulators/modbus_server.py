@@ -21,7 +21,7 @@ from pymodbus.simulator import DataType, SimData, SimDevice
 from adapters.modbus.codec import CodecError, Encoding, encode
 from ingest.park.models import Device
 from ingest.park.profiles import DeviceProfile
-from nengtan.errors import ConfigError
+from nengtan.errors import ConfigError, ServiceError
 from simulators.engine import MeterTick, modbus_encoding
 from simulators.faults import FaultPlan
 
@@ -128,7 +128,10 @@ class ModbusFarm:
                 raise ConfigError(f"modbus {host}:{port}: simulators bind 127.0.0.1 only")
         for (host, port), sims in self.by_endpoint.items():
             server = ModbusTcpServer([s.sim_device() for s in sims], address=(host, port))
-            await server.serve_forever(background=True)
+            try:
+                await server.serve_forever(background=True)
+            except (OSError, RuntimeError) as exc:
+                raise ServiceError(f"modbus {host}:{port}: cannot listen: {exc}") from exc
             self.servers.append(server)
             log.info("modbus: %d devices on %s:%d", len(sims), host, port)
 

@@ -89,8 +89,12 @@ class Simulation:
             await asyncio.to_thread(self.mqtt_out.connect)
             self.gateways = GatewayPublisher(self.park.index, self.plan, self.mqtt_out, self.record)
             self.stacks = CemsPublisher(self.park.index, self.plan, self.mqtt_out, self.record)
-        await self.modbus.start()
-        await asyncio.gather(*(ep.start() for ep in self.opcua))
+        try:
+            await self.modbus.start()
+            await asyncio.gather(*(ep.start() for ep in self.opcua))
+        except BaseException:
+            await self.teardown()  # a port in use: stop what did start
+            raise
 
     def stop(self) -> None:
         """Ask a running simulation to finish (the truth is still written)."""

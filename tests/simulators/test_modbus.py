@@ -143,3 +143,18 @@ async def _poll_all(sim: Simulation, recompute: tuple[Callable[..., Any], ...]) 
     # stuck acme.synth.kwh (uint32 register) from 600 s to 1200 s
     synth = dict(polled["acme.synth.kwh"])
     assert len({synth[t] for t in range(START + 600_000, START + 1_200_000, 5_000)}) == 1
+
+
+def test_port_in_use_is_a_service_error(park_doc: Callable[..., dict[str, Any]]) -> None:
+    import socket
+
+    from nengtan.errors import ServiceError
+
+    doc = park_doc(("modbus",))
+    port = doc["enterprises"][0]["devices"][0]["modbus"]["port"]
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", port))
+        taken.listen()
+        sim = Simulation(parse_park(doc), RunOptions(start_ms=START))
+        with pytest.raises(ServiceError, match=f"modbus 127.0.0.1:{port}: cannot listen"):
+            asyncio.run(sim.setup())
