@@ -33,12 +33,14 @@ def test_registry(client: Any, console_env: ConsoleEnv) -> None:
 
 def test_consumption_totals_use_inventory_points(client: Any, console_env: ConsoleEnv) -> None:
     rows = get(client, console_env, "admin", "energy/consumption", enterprise="acme")["items"]
-    by = {r["carrier"]: r for r in rows}
+    by = {r["carrier"]: r for r in rows if r["use"] != "feedstock"}
+    feed = next(r for r in rows if r["use"] == "feedstock")
     # electricity: only acme.grid.kwh (2 x 30 kWh); the 10 kWh line meter is under it
     assert by["electricity"]["quantity"] == pytest.approx(60.0)
     assert by["electricity"]["kgce"] == pytest.approx(7.374)
-    # natural gas: boiler fuel 20 + feedstock 40 Nm3
-    assert by["natural_gas"]["quantity"] == pytest.approx(60.0)
+    # natural gas: boiler fuel 20 Nm3, feedstock 40 Nm3 apart
+    assert by["natural_gas"]["quantity"] == pytest.approx(20.0)
+    assert feed["quantity"] == pytest.approx(40.0) and feed["carrier"] == "natural_gas"
     level2 = get(client, console_env, "admin", "energy/consumption", enterprise="acme",
                  carrier="electricity", level=2)["items"]  # fmt: skip
     assert [r["quantity"] for r in level2] == [pytest.approx(10.0)]
@@ -52,11 +54,12 @@ def test_consumption_history_buckets(client: Any, console_env: ConsoleEnv) -> No
     rows = get(client, console_env, "admin", "energy/consumption", enterprise="hengli",
                bucket="hour", carrier="electricity")["items"]  # fmt: skip
     # hour 0: import 100 kWh and export 5 kWh (both inventory), hour 1: import 100 kWh
-    assert [(r["bucket_ms"], r["quantity"]) for r in rows] == [
-        (T0, pytest.approx(105.0)), (T0 + HOUR, pytest.approx(100.0))]  # fmt: skip
+    assert [(r["bucket_ms"], r["use"], r["quantity"]) for r in rows] == [
+        (T0, "exported", pytest.approx(5.0)), (T0, "purchased", pytest.approx(100.0)),
+        (T0 + HOUR, "purchased", pytest.approx(100.0))]  # fmt: skip
     first_hour = get(client, console_env, "admin", "energy/consumption", enterprise="hengli",
                      start_ms=T0, end_ms=T0 + HOUR)["items"]  # fmt: skip
-    assert first_hour[0]["quantity"] == pytest.approx(105.0)
+    assert sum(r["quantity"] for r in first_hour) == pytest.approx(105.0)
 
 
 def test_tce_and_intensity(client: Any, console_env: ConsoleEnv) -> None:

@@ -47,8 +47,9 @@ def consumption(
     bucket: Bucket = "total",
     by_point: bool = False,
 ) -> list[Row]:
-    """Consumption (quantity in the carrier's uom, kgce) per enterprise and carrier — per point
-    too when ``by_point`` — summed over the period or per UTC hour/day/month bucket."""
+    """Consumption (quantity in the carrier's uom, kgce) per enterprise, carrier and use
+    (purchased, fuel, feedstock, generated, exported) — per point too when ``by_point`` —
+    summed over the period or per UTC hour/day/month bucket."""
     if bucket == "total":
         source, time_col, bucket_col = "consumption", "c.start_ts", "NULL::timestamptz"
     elif bucket in _ROLLUP:
@@ -58,15 +59,15 @@ def consumption(
     point_cols = "c.point, " if by_point else ""
     rows = fetch(
         conn,
-        f"SELECT {bucket_col} AS bucket, c.enterprise, {point_cols}c.carrier, c.uom,"
+        f"SELECT {bucket_col} AS bucket, c.enterprise, {point_cols}c.carrier, p.use, c.uom,"
         " sum(c.quantity) AS quantity, sum(c.kgce) AS kgce"
         f" FROM {source} c JOIN console_points p ON p.id = c.point"
         f" WHERE {filter_sql('c.enterprise')} AND {period_sql(time_col)}"
         " AND (%(ent)s::text IS NULL OR c.enterprise = %(ent)s)"
         " AND (%(carrier)s::text IS NULL OR c.carrier = %(carrier)s)"
         f" AND {_point_filter(level, unit, point)}"
-        f" GROUP BY 1, c.enterprise, {point_cols}c.carrier, c.uom"
-        f" ORDER BY 1 NULLS FIRST, c.enterprise, {point_cols}c.carrier",
+        f" GROUP BY 1, c.enterprise, {point_cols}c.carrier, p.use, c.uom"
+        f" ORDER BY 1 NULLS FIRST, c.enterprise, {point_cols}c.carrier, p.use",
         {
             **scope.params(),
             **period_params(start_ms, end_ms),

@@ -94,7 +94,9 @@
     const p = { enterprise: state.enterprise, bucket: "hour", ...period() };
     const [en, em] = await Promise.all([api("energy/consumption", p), api("emissions", { ...p, group_by: [] })]);
     const byHour = new Map();
-    for (const r of en.items) { const h = byHour.get(r.bucket_ms) || { tce: 0, co2: 0 }; h.tce += r.kgce / 1000; byHour.set(r.bucket_ms, h); }
+    // comprehensive consumption: inputs minus exports (generated energy is made from inputs)
+    const sign = { purchased: 1, fuel: 1, feedstock: 1, exported: -1 };
+    for (const r of en.items) { const h = byHour.get(r.bucket_ms) || { tce: 0, co2: 0 }; h.tce += (sign[r.use] || 0) * r.kgce / 1000; byHour.set(r.bucket_ms, h); }
     for (const r of em.items) { const h = byHour.get(r.bucket_ms) || { tce: 0, co2: 0 }; h.co2 += r.co2e_t; byHour.set(r.bucket_ms, h); }
     const pts = [...byHour.entries()].sort((a, b) => a[0] - b[0]);
     const svg = $("#trend-chart"); while (svg.firstChild) svg.removeChild(svg.firstChild);
