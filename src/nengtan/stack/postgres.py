@@ -10,6 +10,7 @@ PostgreSQL refuses to run as root, so as root the server runs as the ``postgres`
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import pwd
 import shutil
@@ -23,6 +24,7 @@ from nengtan.stack import procs
 from nengtan.stack.base import Paths, ServiceStatus
 
 TIMESCALE = "timescaledb"
+log = logging.getLogger(__name__)
 
 
 def find_bin_dir(settings: Settings) -> tuple[Path, str]:
@@ -209,9 +211,13 @@ class PostgresService:
             "timezone = 'UTC'",
         ]
         if timescale_available(bin_dir):
+            # TimescaleDB's launcher, one scheduler per database and every policy job each take a
+            # background worker slot; PostgreSQL's default of 8 starves the project's policies.
             lines += [
                 "shared_preload_libraries = 'timescaledb'",
                 "timescaledb.telemetry_level = off",
+                "max_worker_processes = 32",
+                "timescaledb.max_background_workers = 16",
             ]
         conf = self.data / "nengtan.conf"
         conf.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -268,8 +274,15 @@ class PostgresService:
                 "SELECT 1 FROM pg_available_extensions WHERE name = %s", (TIMESCALE,)
             ).fetchone()
             if available is not None:
-                with contextlib.suppress(psycopg.Error):
+                try:
                     conn.execute(f"CREATE EXTENSION IF NOT EXISTS {TIMESCALE}")
+                except psycopg.Error as exc:
+                    if not s.pg_external:  # our own server: a broken install must not pass as plain
+                        raise ServiceError(
+                            f"the server has the {TIMESCALE} extension but enabling it failed: "
+                            f"{str(exc).strip()}"
+                        ) from exc
+                    log.warning("TimescaleDB is available but could not be enabled: %s", exc)
 
 
 def _check_traversable(path: Path, user: str) -> None:
