@@ -4,8 +4,10 @@ the carbon-asset ledger, product carbon footprints (GB/T 24067), supply-chain su
 analysis views (energy structure, decoupling, STIRPAT drivers, recommendations).
 
 Pure domain modules (no I/O besides this package's data files): ``periods``, ``reference``,
-``inputs``, ``metered``, ``benchmark``, ``budget``, ``assets``, ``footprint``, ``supply``,
-``views``, ``alerts``. I/O at the edges: ``db`` (PostgreSQL), ``publish`` (Kafka), ``cli``.
+``inputs``, ``production``, ``metered``, ``benchmark``, ``budget``, ``assets``, ``footprint``
+(and ``fpreport``), ``supply``, ``views``, ``alerts``, ``service`` (JSON reports). I/O at the
+edges: ``db`` (PostgreSQL), ``publish`` (Kafka), ``evaluate`` (alerts end to end), ``api``
+(what the console routes call, scoped by the caller), ``cli``.
 Formulas of the accounting engine (conversion, factors, decoupling, STIRPAT) are called, never
 re-implemented. See ``docs/management.md``.
 """

@@ -121,6 +121,32 @@ def footprint(conn: Conn, scope: ScopeLike, enterprise: str, product: str,
                             p.label, scope.may_see)
 
 
+def footprint_markdown(conn: Conn, scope: ScopeLike, enterprise: str, product: str,
+                       period: str | None) -> str:  # fmt: skip
+    """The footprint report (Markdown) of a product."""
+    from management.footprint import footprint as compute
+    from management.fpreport import render_markdown
+
+    if not scope.may_see(enterprise):
+        raise OutOfScope(enterprise)
+    ctx = context(conn, with_submissions=True)
+    p = parse_period(period or default_period())
+    m = db.load_metered(conn, p.first, p.last)
+    return render_markdown(compute(ctx.model, ctx.inputs, m, enterprise, product, p,
+                                   ctx.submissions))
+
+
+def first_product(conn: Conn, scope: ScopeLike, enterprise: str) -> str:
+    """The enterprise's first output (the default product of the footprint routes)."""
+    if not scope.may_see(enterprise):
+        raise OutOfScope(enterprise)
+    ctx = context(conn)
+    ent = ctx.park.index.enterprises.get(enterprise)
+    if ent is None or not ent.output:
+        raise ConfigError(f"enterprise {enterprise!r} has no output")
+    return ent.output[0].product
+
+
 def analysis(conn: Conn, scope: ScopeLike, periods: list[str] | None) -> dict[str, Any]:
     ctx = context(conn)
     labels = periods or [default_period()]

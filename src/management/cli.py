@@ -111,7 +111,9 @@ def register(app: typer.Typer) -> None:
     @mgmt.command()
     def footprint(park: Path = PARK, inputs: Path = INPUTS, enterprise: str = typer.Option(...),
                   product: str = typer.Option(...), period: str = typer.Option(...),
-                  metered: Path | None = METERED) -> None:
+                  metered: Path | None = METERED,
+                  fmt: str = typer.Option("json", "--format", help="json | md (the report)"),
+                  ) -> None:
         """Cradle-to-gate product carbon footprint (GB/T 24067) with its basis."""
         from management.periods import parse_period
         from management.service import footprint_report
@@ -124,8 +126,19 @@ def register(app: typer.Typer) -> None:
 
             with connect(load_settings().dsn) as conn:
                 ctx.submissions = db.submissions(conn, enterprise)
-        _echo(footprint_report(ctx, _metered(metered, p.first, p.last), enterprise, product,
-                               period))
+        m = _metered(metered, p.first, p.last)
+        if fmt == "md":
+            from management.footprint import footprint as compute
+            from management.fpreport import render_markdown
+
+            typer.echo(render_markdown(compute(ctx.model, ctx.inputs, m, enterprise, product, p,
+                                               ctx.submissions)), nl=False)
+            return
+        if fmt != "json":
+            from nengtan.errors import ConfigError
+
+            raise ConfigError(f"--format {fmt!r}: expected json or md")
+        _echo(footprint_report(ctx, m, enterprise, product, period))
 
     @mgmt.command()
     def analyze(park: Path = PARK, inputs: Path = INPUTS,

@@ -180,13 +180,15 @@ def _energy(model: EnergyModel, scope: str, metered: Metered, period: Period, sh
             continue
         ef = ln.co2e_t * 1000.0 / ln.quantity  # the engine's factor, kg per quantity unit
         basis = ln.factor_id or "none"
+        status = None
         u = up.get(ln.carrier)
         if u is not None:
             per = u.unit.split("/", 1)[1]
             ef += u.value / convert_factor(per, ln.uom, ln.carrier) if per != ln.uom \
                 else u.value
             basis += f"+{u.id}"
-        lines.append(FootprintLine("energy", ln.point, q, ln.uom, ef, q * ef, basis))
+            status = u.provenance.status
+        lines.append(FootprintLine("energy", ln.point, q, ln.uom, ef, q * ef, basis, status))
     return lines
 
 
@@ -226,8 +228,8 @@ def footprint(model: EnergyModel, inputs: ManagementInputs, metered: Metered, en
     grid_only = _energy(model, scope, metered, period, share, out.quantity, g, False)
     fixed = sum(ln.kgco2e for ln in materials + process)
     notes = []
-    if any(ln.status == "unconfirmed" for ln in materials):
-        notes.append("some material factors are unconfirmed library placeholders")
+    if any(ln.status == "unconfirmed" for ln in materials + energy):
+        notes.append("some upstream factors are unconfirmed library placeholders")
     return Footprint(enterprise, product, period.label, f"1 {bom.per}", out.quantity, out.basis,
                      tuple(materials + energy + process), g,
                      fixed + sum(ln.kgco2e for ln in grid_only), tuple(notes))

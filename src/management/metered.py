@@ -194,20 +194,6 @@ class EnergyModel:
             # fuel that raised it); the point table reports why, and it is not consumption
         return out
 
-    def daily(self, scope: str, metered: Metered, metric: str, first: date,
-              last: date) -> dict[date, float]:  # fmt: skip
-        """The scope's metric per day with data (``energy_tce`` or ``co2e_t``)."""
-        points = self.points_of(scope)
-        days = sorted({d for p in points for d in metered.daily.get(p, {})
-                       if first <= d <= last})
-        out = {}
-        for d in days:
-            lines = self._lines(points, {p: metered.daily.get(p, {}).get(d, 0.0)
-                                         for p in points}, d.year)
-            e = ScopeEnergy(scope, d, d, tuple(lines))
-            out[d] = e.metric(metric)
-        return out
-
     def point_quantity(self, point: str, metered: Metered, first: date, last: date) -> float:
         if point not in self.park.index.points:
             raise ConfigError(f"unknown point {point!r}")

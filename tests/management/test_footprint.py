@@ -61,3 +61,14 @@ def test_supplier_figure_takes_precedence(model, inputs, metered) -> None:
     assert tin.kgco2e == pytest.approx(168.0, rel=1e-12)
     assert tin.basis == "supplier:steelco (EPD 2025-17)"
     assert f.kgco2e == pytest.approx(base.kgco2e - 32.0, rel=1e-12)
+
+
+def test_footprint_report_states_basis_and_quality(model, inputs, metered) -> None:
+    from management.fpreport import render_markdown
+
+    text = render_markdown(footprint(model, inputs, metered, "acme", "synthetic ammonia", JAN))
+    assert "**Footprint: 1,932.8800 kgCO2e per 1 t** (grid electricity only: 2,016.7228;" in text
+    assert "share g = 0.403226" in text
+    assert "Unconfirmed library figures: process_water, acme.boiler1.gas, acme.feed.gas_total." \
+        in text
+    assert "GB/T 24067, cradle to gate" in text

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Query
+from fastapi.responses import PlainTextResponse
 
 from console.deps import ConnDep, Reader
 from console.routers.management_common import mapped
@@ -12,25 +13,34 @@ from management import api
 
 router = APIRouter(prefix="/api/v1/management", tags=["management"])
 
+PRODUCT = Query(None, max_length=200, description="default: the enterprise's first output")
+PERIOD = Query(None, max_length=7, description="YYYY-MM or YYYY; default: the current month")
+
 
 @router.get("/footprints/{enterprise}")
 def footprint(
     enterprise: str,
     conn: ConnDep,
     scope: Reader,
-    product: str | None = Query(None, max_length=200, description="default: the first output"),
-    period: str | None = Query(None, max_length=7, description="default: the current month"),
+    product: str | None = PRODUCT,
+    period: str | None = PERIOD,
 ) -> dict[str, Any]:
     """Cradle-to-gate footprint per declared unit: every material, energy and process line with
     the factor and source it used, the green-certificate share and the grid-only figure."""
     with mapped():
-        if product is None:
-            ctx = api.context(conn)
-            outputs = ctx.park.index.enterprises[enterprise].output \
-                if enterprise in ctx.park.index.enterprises else []
-            if not scope.may_see(enterprise):
-                raise api.OutOfScope(enterprise)
-            if not outputs:
-                raise ValueError(f"enterprise {enterprise!r} has no output")
-            product = outputs[0].product
+        product = product or api.first_product(conn, scope, enterprise)
         return api.footprint(conn, scope, enterprise, product, period)
+
+
+@router.get("/footprints/{enterprise}/report", response_class=PlainTextResponse)
+def footprint_report(
+    enterprise: str,
+    conn: ConnDep,
+    scope: Reader,
+    product: str | None = PRODUCT,
+    period: str | None = PERIOD,
+) -> str:
+    """The footprint report (Markdown): method, boundary, lines with sources, data quality."""
+    with mapped():
+        product = product or api.first_product(conn, scope, enterprise)
+        return api.footprint_markdown(conn, scope, enterprise, product, period)
