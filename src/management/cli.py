@@ -155,19 +155,30 @@ def register(app: typer.Typer) -> None:
         _echo(analysis_report(ctx, m, labels))
 
     @mgmt.command()
-    def alerts(park: Path = PARK, inputs: Path = INPUTS, as_of: str = typer.Option(...)) -> None:
+    def alerts(park: Path = PARK, inputs: Path = INPUTS,
+               as_of: str | None = typer.Option(None, help="default: today (UTC)"),
+               every: float | None = typer.Option(
+                   None, min=1, help="repeat every this many seconds (as of today)")) -> None:
         """Evaluate the budget and compliance-gap forecasts; publish changes on nt.alerts.v1."""
+        import time
+        from datetime import UTC, datetime
+
         from management import db
         from management.evaluate import evaluate
         from nengtan.settings import load_settings
         from store.queries import connect
 
-        ctx, day = _context(park, inputs), _day(as_of)
+        ctx = _context(park, inputs)
         settings = load_settings()
-        with connect(settings.dsn) as conn:
-            m = db.load_metered(conn, date(day.year - 2, 1, 1), day)
-            sent = evaluate(conn, settings.bootstrap, ctx.model, ctx.inputs, m, day)
-        _echo([a.model_dump() for a in sent])
+        while True:
+            day = _day(as_of) if as_of else datetime.now(UTC).date()
+            with connect(settings.dsn) as conn:
+                m = db.load_metered(conn, date(day.year - 2, 1, 1), day)
+                sent = evaluate(conn, settings.bootstrap, ctx.model, ctx.inputs, m, day)
+            _echo([a.model_dump() for a in sent])
+            if every is None:
+                return
+            time.sleep(every)
 
     @mgmt.command("inputs-load")
     def inputs_load(park: Path = PARK, inputs: Path = INPUTS) -> None:

@@ -16,6 +16,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from accounting.units import parse_uom
 from ingest.park.models import Park
 from management.periods import parse_period
 from nengtan.errors import ConfigError
@@ -272,6 +273,9 @@ def check_against(inputs: ManagementInputs, park: Park, source: str = "<inputs>"
         if b.scope not in ents and b.scope not in ix.units:
             raise ConfigError(f"{source}: budgets[{i}]: scope {b.scope!r} is neither an "
                               "enterprise nor a production unit")
+        if b.product is not None:
+            owner = b.scope if b.scope in ents else ix.unit_enterprise[b.scope]
+            product(f"budgets[{i}]", owner, b.product)
     budgets = {b.id: b for b in inputs.budgets}
     for i, r in enumerate(inputs.reallocations):
         for end in (r.from_budget, r.to_budget):
@@ -282,10 +286,17 @@ def check_against(inputs: ManagementInputs, park: Park, source: str = "<inputs>"
             raise ConfigError(f"{source}: reallocations[{i}]: budgets differ in period or metric")
     for i, al in enumerate(inputs.allocations):
         ent(f"allocations[{i}]", al.enterprise)
+        if al.product is not None:
+            product(f"allocations[{i}]", al.enterprise, al.product)
     for i, le in enumerate(inputs.ledger):
         ent(f"ledger[{i}]", le.enterprise)
     for i, bom in enumerate(inputs.boms):
         product(f"boms[{i}]", bom.enterprise, bom.product)
+        for j, line in enumerate(bom.materials):
+            try:
+                parse_uom(line.uom)
+            except ConfigError as exc:
+                raise ConfigError(f"{source}: boms[{i}].materials[{j}].uom: {exc}") from None
     for i, gc in enumerate(inputs.green_certificates):
         ent(f"green_certificates[{i}]", gc.enterprise)
     for i, eq in enumerate(inputs.equipment):

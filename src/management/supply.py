@@ -156,8 +156,9 @@ def parse_csv(payload: bytes, *, submitter: str, received_ms: int,
 
 def supplier_factor(submissions: list[Submission], enterprise: str, material: str,
                     period: str, supplier: str | None = None) -> Submission | None:  # fmt: skip
-    """The supplier figure for a material delivered to an enterprise in (or covering) a period:
-    the last accepted one of the period itself, else of the year containing it."""
+    """The supplier figure for a material delivered to an enterprise whose period covers
+    ``period`` (a month is covered by itself and by its year); of several, the last one given
+    (submissions come oldest first)."""
     want = parse_period(period)
     best = None
     for s in submissions:

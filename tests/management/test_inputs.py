@@ -38,3 +38,15 @@ def test_cross_check_against_park(park, inputs) -> None:
         inputs.products[0].model_copy(update={"level": "nope"})]})
     with pytest.raises(ConfigError, match="unknown efficiency level 'nope'"):
         check_against(bad, park, "x.yaml")
+
+
+def test_budget_product_and_bom_units_are_checked(park, inputs) -> None:
+    bad = inputs.model_copy(update={"budgets": [
+        inputs.budgets[0].model_copy(update={"product": "urea"})]})
+    with pytest.raises(ConfigError, match=r"budgets\[0\]: enterprise 'acme' has no output 'urea'"):
+        check_against(bad, park, "x.yaml")
+    bom = inputs.boms[0]
+    line = bom.materials[0].model_copy(update={"uom": "bananas"})
+    bad = inputs.model_copy(update={"boms": [bom.model_copy(update={"materials": [line]})]})
+    with pytest.raises(ConfigError, match=r"boms\[0\].materials\[0\].uom: .*bananas"):
+        check_against(bad, park, "x.yaml")
