@@ -202,6 +202,8 @@ class MeterEngine:
             rng=np.random.default_rng([seed, gi]),
         )
         g.dev_of_point = np.array(dev_of_point, dtype=np.intp)
+        wraps = g.modulus > 0  # a preset beyond the modulus shows as the register would
+        g.register[wraps] = np.mod(g.register[wraps], g.modulus[wraps])
         g.skew_of_point = np.array(g.dev_skew_ms, dtype=np.int64)[g.dev_of_point]
         silent_ids = set(self.plan.offline) | set(self.plan.gap)
         g.faulty_devices = [di for di, d in enumerate(devices) if d.id in silent_ids]
@@ -272,7 +274,7 @@ class MeterEngine:
             for t0, t1 in self.plan.stuck.get(pid, []):
                 g.stuck_windows.append((i, t0, t1))
             ent = ix.enterprise_of(pid)
-            if ent in self.plan.over_emission:
+            if ent in self.plan.over_emission and g.kind[i] != 2:  # loads, not gauges
                 ents.setdefault(ent, []).append(i)
             if pid in self.plan.rollover_at:
                 self._preload_rollover(g, i, self.plan.rollover_at[pid])

@@ -188,3 +188,19 @@ def test_counter_follows_its_devices_rate(run: Run) -> None:
     for t1, t2 in itertools.pairwise(ts):
         # the counter advanced at the power the meter showed over the 10 s tick
         assert kwh[t2] - kwh[t1] == pytest.approx(kw[t1] * (t2 - t1) / HOUR, abs=2e-3)
+
+
+def test_preset_beyond_modulus_wraps_before_the_first_reading(
+    run_doc: dict[str, Any], recompute: tuple[Callable[..., Any], ...]
+) -> None:
+    import copy
+
+    doc = copy.deepcopy(run_doc)
+    water = next(p for p in doc["enterprises"][0]["points"] if p["id"] == "acme.water.m3")
+    water["load"]["initial"] = 250_000.5  # the register wraps at 100 000 m3
+    doc["faults"] = []
+    r = Run(doc)
+    assert r.series["acme.water.m3"][0][1] == pytest.approx(50_000.5)
+    points, _ = recompute
+    again = points({"acme.water.m3": r.series["acme.water.m3"]}, {"acme.water.m3": "counter"}, {})
+    assert r.truth["acme.water.m3"]["consumption"] == pytest.approx(again["acme.water.m3"])
