@@ -228,3 +228,32 @@ def test_management_alert_reaches_a_subscription(env: dict[str, Any]) -> None:
     assert mine[0]["rule_id"] == "mgmt.budget_forecast" and mine[0]["scope"] == "enterprise:acme"
     # the subscription filters by rule and enterprise: sunrise's budget and hengli's gap stay out
     assert all(g.get("rule_id") == "mgmt.budget_forecast" for g in got)
+
+
+def test_walk_every_management_read_route(client: Any, env: dict[str, Any]) -> None:
+    """Every GET route of the management API, with the inputs loaded, asked by acme's user for
+    hengli's things: refused, or an answer that never mentions another enterprise."""
+    from fastapi.routing import APIRoute, iter_route_contexts
+
+    values = {"enterprise": "hengli", "period": "2026-01", "periods": "2025-01,2026-01",
+              "as_of": "2026-01-20", "product": "hot-rolled steel"}
+    walked = 0
+    for ctx in iter_route_contexts(client.app.routes):
+        route, path = ctx.original_route, ctx.path or ""
+        if not isinstance(route, APIRoute) or not path.startswith("/api/v1/management"):
+            continue
+        if "GET" not in route.methods:
+            continue
+        url = path.replace("{enterprise}", "hengli")
+        params = {q.name: values[q.name] for q in route.dependant.query_params
+                  if q.name in values}
+        if "/assets/" in path:
+            params["period"] = "2026"  # a compliance year
+        resp = client.get(url, params=params, headers=auth(env, "acme"))
+        walked += 1
+        if resp.status_code in (403, 404):
+            continue
+        assert resp.status_code == 200, (path, resp.status_code, resp.text[:300])
+        text = resp.text.lower()
+        assert "hengli" not in text and "sunrise" not in text, (path, resp.text[:300])
+    assert walked >= 8
