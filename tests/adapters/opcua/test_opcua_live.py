@@ -89,7 +89,14 @@ class UaServer:
 
     def stop(self) -> None:
         self.call(self.server.stop())
+        self.call(self._cancel_rest())
         self.loop.call_soon_threadsafe(self.loop.stop)
+
+    async def _cancel_rest(self) -> None:
+        rest = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in rest:
+            task.cancel()
+        await asyncio.gather(*rest, return_exceptions=True)
 
 
 def _free_port() -> int:
