@@ -1,4 +1,5 @@
-"""``python -m adapters PARK.yaml``: the adapters command without the rest of the CLI."""
+"""``python -m adapters PARK.yaml`` / ``python -m adapters bench``: the adapters commands
+without the rest of the CLI."""
 
 from __future__ import annotations
 
@@ -14,7 +15,11 @@ def main() -> None:
     app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
     register(app)
     try:
-        app(args=["adapters", *sys.argv[1:]], standalone_mode=False)
+        args = sys.argv[1:]
+        if args[:1] == ["bench"]:
+            app(args=["adapters-bench", *args[1:]], standalone_mode=False)
+        else:
+            app(args=["adapters", *args], standalone_mode=False)
     except NengtanError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(exc.exit_code)
