@@ -246,6 +246,26 @@ def test_hj212_crc_verifies_except_bad_crc(wire_run: WireRun) -> None:
             errors.append(str(exc))
     assert len(wire_run.on("/cems/hengli-stk1")) == 61  # 60 minutes + 1 bad-CRC copy
     assert len(errors) == 1 and errors[0].startswith("bad CRC")
+    # and by the standard's Appendix A algorithm written out bit by bit, on the raw bytes
+    wrong = 0
+    for packet in wire_run.on("/cems/hengli-stk1"):
+        assert packet.startswith(b"##") and packet.endswith(b"\r\n")
+        segment, sent = packet[6:-6], int(packet[-6:-2], 16)
+        assert int(packet[2:6]) == len(segment)
+        wrong += _appendix_a_crc(segment) != sent
+    assert wrong == 1
+
+
+def _appendix_a_crc(data: bytes) -> int:
+    crc = 0xFFFF
+    for byte in data:
+        crc = (crc >> 8) ^ byte
+        for _ in range(8):
+            lsb = crc & 1
+            crc >>= 1
+            if lsb:
+                crc ^= 0xA001
+    return crc
 
 
 def test_duplicate(wire_run: WireRun) -> None:
