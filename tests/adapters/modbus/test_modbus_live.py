@@ -34,13 +34,13 @@ def _free_port() -> int:
 class ModbusServer:
     """A pymodbus TCP server in its own thread; ``set`` changes holding registers (0-based)."""
 
-    def __init__(self, units: list[int]) -> None:
+    def __init__(self, units: list[int], port: int | None = None) -> None:
         from functools import partial
 
         from pymodbus.simulator.simdata import DataType, SimData
         from pymodbus.simulator.simdevice import SimDevice
 
-        self.port = _free_port()
+        self.port = port or _free_port()
         self.words: dict[int, dict[int, int]] = {u: {} for u in units}
 
         def block(kind: DataType) -> list[SimData]:
@@ -286,3 +286,34 @@ def test_exception_response_is_counted_and_other_requests_still_read(
     assert batches == [] and dlq == []
     state = adapter.states["good"]
     assert state.failures >= 1 and state.last_error is not None
+
+
+def test_reconnects_after_the_server_comes_back(publisher: Publisher, sent: Sent) -> None:
+    first = ModbusServer([1])
+    port = first.port
+    first.set(1, 0, encode(1.0, Encoding("float32")))
+    points = [PointRegister(point="good.kwh", name="k", address=0, dtype="float32")]
+    adapter = _adapter([_device("good", port, points, interval_s=0.3, timeout_s=0.2)], publisher)
+    adapter.start()
+    try:
+        time.sleep(1.0)
+        first.close()
+        time.sleep(1.5)
+        assert adapter.states["good"].online is False
+        second = ModbusServer([1], port=port)  # the device is back, same address
+    except Exception:
+        adapter.stop()
+        raise
+    try:
+        second.set(1, 0, encode(2.0, Encoding("float32")))
+        deadline = time.monotonic() + 15
+        values: list[float] = []
+        while time.monotonic() < deadline and 2.0 not in values:
+            time.sleep(0.3)
+            batches, _ = sent()
+            values += [r["value"] for b in batches for r in b["readings"]]
+        assert 1.0 in values and 2.0 in values
+        assert adapter.states["good"].online
+    finally:
+        adapter.stop()
+        second.close()
