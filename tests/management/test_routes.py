@@ -179,8 +179,8 @@ def test_supplier_submissions_with_evidence(client: Any, env: dict[str, Any]) ->
 
 
 def test_management_alert_reaches_a_subscription(env: dict[str, Any]) -> None:
-    """A budget-overrun forecast published on nt.alerts.v1 is delivered by the console's
-    delivery worker to a matching subscription, once."""
+    """A budget-overrun forecast and a compliance-gap forecast published on nt.alerts.v1 are
+    each delivered by the console's delivery worker to a matching subscription, once."""
     import json
     import threading
 
@@ -198,13 +198,18 @@ def test_management_alert_reaches_a_subscription(env: dict[str, Any]) -> None:
     s = env["settings"]
     run = uuid.uuid4().hex[:8]
     out_topic = f"nt.alerts.out.mgmt-{run}"
+    gap_topic = f"nt.alerts.out.mgmt-gap-{run}"
     admin = KafkaAdminClient(bootstrap_servers=s.bootstrap)
-    admin.create_topics([NewTopic(out_topic, num_partitions=1, replication_factor=1)])
+    admin.create_topics([NewTopic(t, num_partitions=1, replication_factor=1)
+                         for t in (out_topic, gap_topic)])
     admin.close()
     with psycopg.connect(env["dsn"], autocommit=True) as conn:
         subscriptions.create(conn, Scope("enterprise", "acme", "acme"),
                              {"channel": "kafka", "target": out_topic,
                               "rule_id": "mgmt.budget_forecast"}, "")
+        subscriptions.create(conn, Scope("enterprise", "hengli", "hengli"),
+                             {"channel": "kafka", "target": gap_topic,
+                              "rule_id": "mgmt.compliance_gap"}, "")
         inputs = db.load_inputs(conn, "demo-park")
         assert isinstance(inputs, ManagementInputs)
         model = EnergyModel(load_park(PARK_FILE))
@@ -212,15 +217,19 @@ def test_management_alert_reaches_a_subscription(env: dict[str, Any]) -> None:
         sent = evaluate(conn, s.bootstrap, model, inputs,
                         db.load_metered(conn, date(2025, 1, 1), as_of), as_of)
     acme_id = next(a.alert_id for a in sent if a.scope == "enterprise:acme")
+    gap_id = next(a.alert_id for a in sent if a.rule_id == "mgmt.compliance_gap")
     cs = load_console_settings(delivery_group=f"mgmt-test-{run}")
     for _ in range(2):  # a restarted worker re-reading the topic sends nothing again
         run_delivery(s.bootstrap, s.dsn, s.mqtt_host_port, cs, threading.Event(), idle_exit_s=4)
-    consumer = KafkaConsumer(out_topic, bootstrap_servers=s.bootstrap, group_id=None,
-                             auto_offset_reset="earliest", consumer_timeout_ms=4000)
-    try:
-        got = [json.loads(m.value) for m in consumer]
-    finally:
-        consumer.close()
+    def read(topic: str) -> list[dict[str, Any]]:
+        consumer = KafkaConsumer(topic, bootstrap_servers=s.bootstrap, group_id=None,
+                                 auto_offset_reset="earliest", consumer_timeout_ms=4000)
+        try:
+            return [json.loads(m.value) for m in consumer]
+        finally:
+            consumer.close()
+
+    got = read(out_topic)
     # (other tests of the session publish the same deterministic ids, a ``cleared`` among them:
     # the topic is shared; count the raised change)
     mine = [g for g in got if g.get("alert_id") == acme_id and g["state"] == "raised"]
@@ -228,6 +237,9 @@ def test_management_alert_reaches_a_subscription(env: dict[str, Any]) -> None:
     assert mine[0]["rule_id"] == "mgmt.budget_forecast" and mine[0]["scope"] == "enterprise:acme"
     # the subscription filters by rule and enterprise: sunrise's budget and hengli's gap stay out
     assert all(g.get("rule_id") == "mgmt.budget_forecast" for g in got)
+    gaps = read(gap_topic)
+    assert [(g["alert_id"], g["state"]) for g in gaps] == [(gap_id, "raised")]
+    assert gaps[0]["scope"] == "enterprise:hengli" and gaps[0]["value"] > gaps[0]["threshold"]
 
 
 def test_walk_every_management_read_route(client: Any, env: dict[str, Any]) -> None:
