@@ -7,9 +7,11 @@ contiguous registers, FC3 holding / FC4 input), decodes with the profile's data 
 and word/byte order, and hands one batch to the intake, stamped with the cycle's start time.
 
 Quality: a value read and decoded is ``good``. A failed request (timeout, exception response
-such as 0x0B "gateway target failed to respond", lost connection) yields no value for its
-points: the cycle's batch carries only what was read, the failure is counted in the status
-and the connection is re-established with exponential backoff. A float register holding NaN
+such as 0x0B "gateway target failed to respond", lost connection) yields no new value for its
+points; instead, once per outage, each of them is published with its last good value and
+``q: bad`` (evidence of the outage, never accounted), the failure is counted in the status and
+the connection is re-established with exponential backoff. The first good read afterwards is
+published whatever ``report`` says. A float register holding NaN
 or infinity (a meter's "no value") is rejected to the DLQ by validation like any other input.
 With ``report: change`` a point is republished only when its value changes (or after
 ``heartbeat_s``), so each value a meter holds appears once, at the first poll that saw it.
@@ -22,6 +24,7 @@ import contextlib
 import logging
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -134,6 +137,7 @@ class ModbusAdapter(Adapter):
                         ok = await asyncio.wait_for(client.connect(), dev.timeout_s * 2)
                     if not ok:
                         self._failed(state, dev, f"cannot connect to {dev.host}:{dev.port}")
+                        self._hand_over(dev, state, now_ms(), [], [p.point for p in dev.points])
                         await asyncio.sleep(next(backoff))
                         next_at = time.monotonic()
                         continue
@@ -158,7 +162,9 @@ class ModbusAdapter(Adapter):
         state.last_poll_ms = ts
         values: list[tuple[str, float]] = []
         errors: list[str] = []
-        for req in self.plans[dev.device]:
+        failed: list[str] = []
+        plan = self.plans[dev.device]
+        for n, req in enumerate(plan):
             read = (
                 client.read_holding_registers
                 if req.table == "holding"
@@ -170,27 +176,41 @@ class ModbusAdapter(Adapter):
                 )
             except Exception as exc:  # timeout, connection lost: the rest would fail too
                 errors.append(f"FC{req.function_code} {req.address}+{req.count}: {exc!r}")
+                failed.extend(i.point for r in plan[n:] for i in r.items)
                 client.close()
                 break
             if rr.isError():
                 code = getattr(rr, "exception_code", "?")
                 errors.append(f"FC{req.function_code} {req.address}+{req.count}: exception {code}")
+                failed.extend(i.point for i in req.items)
                 continue
             try:
                 values.extend(req.decode(rr.registers))
             except ValueError as exc:
                 errors.append(str(exc))
+                failed.extend(i.point for i in req.items)
         if errors:
             self._failed(state, dev, "; ".join(errors))
         else:
             state.online = True
             state.consecutive_failures = 0
-        return self._hand_over(dev, state, ts, values)
+        return self._hand_over(dev, state, ts, values, failed)
 
     def _hand_over(
-        self, dev: ModbusDeviceConfig, state: DeviceState, ts: int, values: list[tuple[str, float]]
+        self,
+        dev: ModbusDeviceConfig,
+        state: DeviceState,
+        ts: int,
+        values: list[tuple[str, float]],
+        failed: Sequence[str] = (),
     ) -> int:
         readings: list[dict[str, Any]] = []
+        for point in failed:
+            # the quality flag of a bad read: the last good value, once, marked bad (kept as
+            # evidence, never accounted); forgetting it makes the next good read publish again
+            last = state.last_values.pop(point, None)
+            if last is not None:
+                readings.append({"point": point, "ts": ts, "value": last[0], "q": "bad"})
         for point, value in values:
             last = state.last_values.get(point)
             if (
@@ -216,7 +236,8 @@ class ModbusAdapter(Adapter):
             self.intake.dropped()
             return 0
         for r in readings:
-            state.last_values[r["point"]] = (r["value"], ts)
+            if r.get("q") != "bad":
+                state.last_values[r["point"]] = (r["value"], ts)
         state.batches += 1
         return sent
 

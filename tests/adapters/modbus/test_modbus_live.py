@@ -307,12 +307,16 @@ def test_reconnects_after_the_server_comes_back(publisher: Publisher, sent: Sent
     try:
         second.set(1, 0, encode(2.0, Encoding("float32")))
         deadline = time.monotonic() + 15
-        values: list[float] = []
-        while time.monotonic() < deadline and 2.0 not in values:
+        seen: list[tuple[float, str]] = []
+        while time.monotonic() < deadline and (2.0, "good") not in seen:
             time.sleep(0.3)
             batches, _ = sent()
-            values += [r["value"] for b in batches for r in b["readings"]]
-        assert 1.0 in values and 2.0 in values
+            seen += [(r["value"], r["q"]) for b in batches for r in b["readings"]]
+        # report=all: good reads of 1.0, one outage marker (last value, bad), then 2.0 again
+        assert seen[0] == (1.0, "good")
+        assert seen.count((1.0, "bad")) == 1
+        assert seen.index((1.0, "bad")) < seen.index((2.0, "good"))
+        assert {q for _v, q in seen} == {"good", "bad"}
         assert adapter.states["good"].online
     finally:
         adapter.stop()
