@@ -217,7 +217,8 @@ def test_management_alert_reaches_a_subscription(env: dict[str, Any]) -> None:
         sent = evaluate(conn, s.bootstrap, model, inputs,
                         db.load_metered(conn, date(2025, 1, 1), as_of), as_of)
     acme_id = next(a.alert_id for a in sent if a.scope == "enterprise:acme")
-    gap_id = next(a.alert_id for a in sent if a.rule_id == "mgmt.compliance_gap")
+    gap_id = next(a.alert_id for a in sent if a.rule_id == "mgmt.compliance_gap"
+                  and a.scope == "enterprise:hengli")
     cs = load_console_settings(delivery_group=f"mgmt-test-{run}")
     for _ in range(2):  # a restarted worker re-reading the topic sends nothing again
         run_delivery(s.bootstrap, s.dsn, s.mqtt_host_port, cs, threading.Event(), idle_exit_s=4)
