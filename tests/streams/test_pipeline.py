@@ -284,8 +284,8 @@ def test_exact_totals_through_kills_and_a_replay(
     # replay the whole input topic through a new worker and sink into a fresh database
     dsn2 = fresh_dsn()
     migrate(dsn2)
-    procs.start("worker2", ["worker", str(park_file), "--app-id", f"r{s}"])
-    procs.start("sink2", ["sink", "--group-id", f"r{s}"], dsn2)
+    procs.start("worker2", ["worker", str(park_file), "--app-id", f"rw{s}"])
+    procs.start("sink2", ["sink", "--group-id", f"rs{s}"], dsn2)
     t2 = wait_for(dsn2, feed)
     check(t2, feed, park_file)
     time.sleep(5)  # let anything still in flight land, then compare every row
