@@ -5,6 +5,7 @@ Quantities are tCO₂ (one allowance or one CCER each). For a compliance period 
 
     allocated      Σ ledger ``allocation`` entries of P; without any, the estimate of the
                    ``allocations`` input: entered ``quantity_t``, or benchmark × output × correction
+                   (output: recorded for P, else planned, else the park's pro rata)
     allowances     allocated + bought − sold − surrendered                  (balance held)
     CCER           Σ ccer_buy − ccer_sell − ccer_surrender over all periods (balance held)
     obligation     the period's forecast emissions of the enterprise (scope 1 + 2, the budget
@@ -70,7 +71,11 @@ def estimate_allowances(model: EnergyModel, inputs: ManagementInputs,
         raise ConfigError(f"allocation of {a.enterprise} {a.compliance_period}: give "
                           "quantity_t, benchmark_id or benchmark_t_per_unit")
     product = a.product or model.park.index.enterprises[a.enterprise].output[0].product
+    # recorded output when the period is over, else the production plan, else the park's
     out = output(model.park, inputs, a.enterprise, product, a.compliance_period)
+    if out.basis == "park_prorated":
+        out = output(model.park, inputs, a.enterprise, product, a.compliance_period,
+                     planned=True)
     return AllowanceEstimate(a.enterprise, a.compliance_period,
                              value * out.quantity * a.correction, "estimated", value, bid_out, src,
                              out, a.correction)

@@ -50,11 +50,11 @@ def benchmark_report(ctx: Context, metered: Metered, period: str,
     p = parse_period(period)
     rows = [r.as_dict() for r in benchmark.product_intensities(ctx.model, ctx.inputs, metered, p)
             if visible(r.enterprise)]
-    equipment = [vars_(r) for r in benchmark.equipment(ctx.model, ctx.inputs, metered, p)
+    equipment = [plain(r) for r in benchmark.equipment(ctx.model, ctx.inputs, metered, p)
                  if visible(r.enterprise)]
     out: dict[str, Any] = {"period": p.label, "products": rows, "equipment": equipment}
     if visible(None):
-        out["peers"] = [vars_(r) for r in benchmark.peers(ctx.model, ctx.inputs, metered, p)]
+        out["peers"] = [plain(r) for r in benchmark.peers(ctx.model, ctx.inputs, metered, p)]
     return out
 
 
@@ -136,7 +136,7 @@ def _rec_visible(scope: str, visible: Visible) -> bool:
     return visible(scope)
 
 
-def vars_(obj: Any) -> dict[str, Any]:
+def plain(obj: Any) -> dict[str, Any]:
     from dataclasses import asdict
 
     return asdict(obj)

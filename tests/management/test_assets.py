@@ -74,3 +74,14 @@ def test_entered_allocation_and_ledger_precedence(model, inputs, metered) -> Non
     assert (h.allocated_t, h.allocation_basis) == (88_000, "ledger")
     # before the issue date the ledger has no allocation yet: the entered figure stands
     assert assets.holdings(model, issued, "hengli", "2026", date(2026, 2, 1)).allocated_t == 90_000
+
+
+def test_next_period_estimate_uses_the_plan(model, inputs) -> None:
+    from management.inputs import OutputRecord
+
+    planned = inputs.model_copy(update={"plans": [*inputs.plans, OutputRecord(
+        enterprise="hengli", product="hot-rolled steel", period="2026", quantity=780_000)]})
+    est = assets.estimate_allowances(model, planned, planned.allocations[0])
+    # 0.095 tCO2/t × 780 000 t planned = 74 100 t
+    assert est.quantity_t == pytest.approx(74_100, rel=1e-12)
+    assert est.output is not None and est.output.basis == "planned"
