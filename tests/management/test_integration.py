@@ -129,3 +129,19 @@ def test_alerts_reach_the_topic_once(dsn, stack_settings, model, inputs, metered
     ]
     assert set(state) == {"mgmt.budget_forecast:sunrise-2026-01-co2",
                           "mgmt.compliance_gap:hengli:2026"}
+
+
+def test_pollutant_tonnes_from_cems_hours(dsn) -> None:
+    from management.periods import parse_period
+
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for h, (so2, nox) in enumerate(((2.0, 5.0), (3.0, 7.0))):
+            conn.execute(
+                "INSERT INTO cems_hourly VALUES (%s, %s, %s, 60, true, 1.0, NULL, %s::jsonb,"
+                " '{}'::jsonb)",
+                ("hengli-stk1", "hengli", datetime(2026, 1, 5, h, tzinfo=UTC),
+                 json.dumps({"so2": so2, "nox": nox})))
+        out = db.pollutants_t(conn, [parse_period("2026-01"), parse_period("2025-01")])
+    # (2 + 3) kg SO2 = 0.005 t; (5 + 7) kg NOx = 0.012 t
+    assert out == {"hengli": {"2026-01": {"so2": pytest.approx(0.005),
+                                          "nox": pytest.approx(0.012)}}}
