@@ -193,3 +193,50 @@ def test_each_bad_input_is_one_dlq_record_and_good_data_flows(
         {"point": f"stk-{uid}.co2", "ts": minute, "value": 9.5, "q": "good"}
     ]
     assert runner.sample().dlq == 6
+
+
+@pytest.mark.faults
+def test_broker_restart_reconnects_and_resubscribes(local_stack: Any, tmp_path: Path) -> None:
+    settings = local_stack.settings
+    uid = uuid.uuid4().hex[:8]
+    park = parse_park(_park(uid), "restart")
+    runner = AdapterRunner(park, settings, spool_dir=tmp_path / "spool", protocols=["mqtt"])
+    runner.start()
+    mqtt = runner.adapters["mqtt"]
+    topic = f"nt/v1/e-{uid}/gw-{uid}/readings"
+
+    def wait_connected(up: bool) -> None:
+        deadline = time.monotonic() + 40
+        while bool(mqtt.status()["connected"]) != up and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert bool(mqtt.status()["connected"]) == up
+
+    def message(seq: int) -> bytes:
+        now = time.time_ns() // 1_000_000
+        return (
+            f'{{"device":"gw-{uid}","seq":{seq},"sent_ms":{now},'
+            f'"readings":[{{"point":"p-{uid}.kwh","ts":{now},"value":{seq}.0}}]}}'
+        ).encode()
+
+    try:
+        wait_connected(True)
+        _pub(settings, topic, message=message(1))
+        local_stack.mosquitto.stop()
+        wait_connected(False)
+        local_stack.mosquitto.start()
+        wait_connected(True)
+        time.sleep(1)
+        _pub(settings, topic, message=message(2))
+        got = kafka_read.read_topic(
+            settings.bootstrap,
+            TOPIC_READINGS,
+            key_prefix=f"gw-{uid}",
+            until=lambda r: len(r) >= 2,
+            timeout_s=60,
+        )
+    finally:
+        if local_stack.mosquitto.status().state != "running":
+            local_stack.mosquitto.start()
+        runner.stop()
+    assert [b["seq"] for b in got] == [1, 2]
+    assert mqtt.status()["connects"] >= 2
