@@ -1,8 +1,9 @@
 """Benchmark: MQTT JSON reading batches -> validation -> spool -> Kafka, in readings per second.
 
 ``mosquitto_pub`` processes publish ``total`` readings as JSON batches (QoS 1) to the MQTT
-broker; this process runs the real MQTT adapter, intake and Kafka publisher. The figure is end to end: from
-the first message received to the last record acknowledged by Kafka (``acks=all``). The same
+broker; this process runs the real MQTT adapter, intake and Kafka publisher. The figure is end
+to end: from the first message received to the last record acknowledged by Kafka
+(``acks=all``). The same
 payloads are also pushed through validation alone (no I/O), which shows the hot path's ceiling.
 """
 
@@ -187,5 +188,6 @@ def _wait(predicate: Any, timeout_s: float, what: str, settings: Settings) -> No
         time.sleep(0.05)
     raise ServiceError(
         f"benchmark: no {what} within {timeout_s:.0f} s (Kafka {settings.bootstrap}, MQTT "
-        f"{settings.mqtt_host_port[0]}:{settings.mqtt_host_port[1]}); is `nengtan stack up` running?"
+        f"{settings.mqtt_host_port[0]}:{settings.mqtt_host_port[1]}); "
+        "is `nengtan stack up` running?"
     )

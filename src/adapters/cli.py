@@ -1,4 +1,5 @@
-"""``nengtan adapters PARK.yaml`` (run every adapter a park needs) and ``nengtan adapters-bench``."""
+"""``nengtan adapters PARK.yaml`` (run every adapter a park needs) and
+``nengtan adapters-bench`` (MQTT-JSON-batch to Kafka throughput)."""
 
 from __future__ import annotations
 

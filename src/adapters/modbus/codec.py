@@ -11,11 +11,11 @@ vendors disagree on two orders, so both are explicit:
 ``scale`` maps the raw number to the physical value: ``value = raw * scale`` (a uint32 energy
 register counting 0.01 kWh has ``scale = 0.01``). A decimal scale (0.1, 0.01, 0.001...) is
 applied as a division by its integer reciprocal, so 950 × 0.001 gives 0.95 rather than
-0.9500000000000001: meter values round-trip as the decimals they are. The simulators encode with the same functions
-the adapters decode with, so the two sides cannot drift.
+0.9500000000000001: meter values round-trip as the decimals they are. The simulators encode
+with the same functions the adapters decode with, so the two sides cannot drift.
 
-``decode_many`` is the vectorised form used by the poller: one numpy call per (type, order)
-group instead of a Python loop per register.
+``decode_many`` is the vectorised form (one numpy call for many blocks of one encoding) for
+bulk work; a poll cycle decodes its handful of values per request with ``decode``.
 """
 
 from __future__ import annotations

@@ -250,7 +250,8 @@ class MqttAdapter(Adapter):
             if owner != enterprise:
                 self._reject(
                     source,
-                    f"wrong enterprise in topic: stack {stack!r} belongs to {owner!r}, topic says {enterprise!r}",
+                    f"wrong enterprise in topic: stack {stack!r} belongs to {owner!r}, "
+                    f"topic says {enterprise!r}",
                     payload,
                     received,
                 )

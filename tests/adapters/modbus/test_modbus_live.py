@@ -1,4 +1,5 @@
-"""The Modbus adapter against real pymodbus servers on loopback (and a device that never answers)."""
+"""The Modbus adapter against real pymodbus servers on loopback, and a device that never
+answers."""
 
 from __future__ import annotations
 

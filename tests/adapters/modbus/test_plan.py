@@ -8,7 +8,13 @@ from adapters.modbus.plan import plan_requests
 
 
 def _reg(point: str, address: int, dtype: str = "float32", table: str = "holding") -> PointRegister:
-    return PointRegister(point=point, name=point, table=table, address=address, dtype=dtype)  # type: ignore[arg-type]
+    return PointRegister(
+        point=point,
+        name=point,
+        table=table,  # type: ignore[arg-type]
+        address=address,
+        dtype=dtype,  # type: ignore[arg-type]
+    )
 
 
 def test_contiguous_registers_become_one_request() -> None:

@@ -1,4 +1,5 @@
-"""HJ 212-2017 (污染物在线监控(监测)系统数据传输标准) codec: framing, CRC, data segment, codes.
+"""HJ 212-2017 (污染物在线监控(监测)系统数据传输标准) codec: framing, CRC, data segment,
+factor codes.
 
 Public names: ``crc16``, ``frame``, ``unframe``, ``Hj212Message``, ``encode``, ``decode``,
 ``Hj212Error``, ``load_codes``, ``PollutantCode``.
