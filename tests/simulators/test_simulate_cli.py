@@ -27,12 +27,13 @@ from nengtan.settings import Settings
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 START = 1_767_571_200_000  # 2026-01-05T00:00:00Z
 HOUR = 3_600_000
-# ``nengtan`` with only the simulate command mounted: a package elsewhere in the tree that is
-# not importable at the moment must not stop this test
+# ``nengtan`` with only the park and simulate commands mounted: a package elsewhere in the tree
+# that is not importable at the moment must not stop this test
 NENGTAN = [
     sys.executable,
     "-c",
-    "import sys, nengtan.cli as c; c.COMMAND_MODULES = ('simulators.cli',); c.main(sys.argv[1:])",
+    "import sys, nengtan.cli as c; c.COMMAND_MODULES = ('ingest.park.cli', 'simulators.cli'); "
+    "c.main(sys.argv[1:])",
 ]
 
 
