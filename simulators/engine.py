@@ -176,10 +176,13 @@ class MeterEngine:
             slices.append((a, len(points)))
         n = len(points)
         loads = [pt.load or DEFAULT_LOAD for pt in points]
-        try:
-            shape = np.array([self.ref.shape_index(ld.shape) for ld in loads], dtype=np.intp)
-        except KeyError as exc:
-            raise ConfigError(f"park {self.park.id}: {exc.args[0]}") from None
+        shapes = []
+        for pt, ld in zip(points, loads, strict=True):
+            try:
+                shapes.append(self.ref.shape_index(ld.shape))
+            except KeyError as exc:
+                raise ConfigError(f"park {self.park.id}: point {pt.id}: {exc.args[0]}") from None
+        shape = np.array(shapes, dtype=np.intp)
         modulus = np.array(
             [(b.register.modulus or 0.0) if b else 0.0 for b in bindings], dtype=np.float64
         )

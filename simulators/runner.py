@@ -74,6 +74,7 @@ class Simulation:
         self.needs_mqtt = bool(ix.stacks) or any(d.protocol == "mqtt" for d in devices)
         self.clock: SimClock | None = None
         self.end_ms: int | None = None
+        self.reached_ms: int | None = None  # the last simulated instant the run advanced to
         self._stop = asyncio.Event()
 
     def record(self, event: dict[str, Any]) -> None:
@@ -113,6 +114,7 @@ class Simulation:
                 now = int(self.clock.now_ms())
                 target = now if self.end_ms is None else min(now, self.end_ms)
                 await self.advance(target)
+                self.reached_ms = target
                 if (self.end_ms is not None and target >= self.end_ms) or self._stop.is_set():
                     break
                 due = min(self.meters.next_due_ms(), self.cems.next_due_ms())
@@ -216,7 +218,7 @@ class Simulation:
             "park": self.park.id,
             "seed": self.options.seed,
             "start_ms": self.options.start_ms,
-            "end_ms": self.end_ms,
+            "end_ms": self.reached_ms,
             "clock": self.clock.as_dict() if self.clock else None,
             "points": self.meters.truth_points(),
             "stacks": self.cems_truth.result(),

@@ -204,3 +204,19 @@ def test_preset_beyond_modulus_wraps_before_the_first_reading(
     points, _ = recompute
     again = points({"acme.water.m3": r.series["acme.water.m3"]}, {"acme.water.m3": "counter"}, {})
     assert r.truth["acme.water.m3"]["consumption"] == pytest.approx(again["acme.water.m3"])
+
+
+def test_generated_park_runs_and_unknown_shapes_are_named() -> None:
+    import json
+
+    from ingest.park.generate import generate_park_yaml
+    from nengtan.errors import ConfigError
+
+    doc = json.loads(generate_park_yaml(enterprises=5, points=200, seed=1))
+    r = Run(doc, end_ms=START + 600_000)
+    assert len(r.truth) > 100 and all(t["n_emitted"] > 0 for t in r.truth.values())
+    doc["enterprises"][0]["points"][0]["load"]["shape"] = "lunar"
+    with pytest.raises(
+        ConfigError, match=r"point e00000-m0.import_kwh: unknown load shape 'lunar'"
+    ):
+        Run(doc)
