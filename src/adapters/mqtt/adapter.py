@@ -48,7 +48,14 @@ class MqttAdapter(Adapter):
         self.codes = hj212.load_codes(config.codes_file)
         self._client: Any = None
         self._lock = threading.Lock()
-        self._stats = {"messages": 0, "cems": 0, "rejected": 0, "unacked": 0, "connects": 0}
+        self._stats = {
+            "messages": 0,
+            "cems": 0,
+            "other_cn": 0,
+            "rejected": 0,
+            "unacked": 0,
+            "connects": 0,
+        }
         self._connected = False
         self._stopped = False
         self._stacks: dict[str, tuple[str, str, frozenset[str]]] = {}
@@ -243,6 +250,11 @@ class MqttAdapter(Adapter):
             ts = msg.data_time_ms(self.config.tz_offset_min)
         except hj212.Hj212Error as exc:
             self._reject(source, f"HJ 212: {exc}", payload, received)
+            return
+        if msg.cn not in self.config.accept_cn:
+            # hourly/daily values are derived from the minutes already ingested: not readings
+            with self._lock:
+                self._stats["other_cn"] += 1
             return
         known = self._stacks.get(stack)
         if known is not None:

@@ -22,6 +22,11 @@ class MqttConfig(BaseModel):
     tz_offset_min: int = Field(
         480, ge=-720, le=840, description="HJ 212 DataTime zone, minutes east of UTC (Beijing)"
     )
+    accept_cn: frozenset[str] = Field(
+        frozenset({"2051"}),
+        description="HJ 212 commands turned into readings (2051 minute data); others, such as "
+        "2061 hourly or 2031 daily values derived from the minutes, are counted and skipped",
+    )
     value_fields: tuple[str, ...] = Field(
         ("Rtd", "Avg"), description="HJ 212 field taken as the reading value, first present wins"
     )

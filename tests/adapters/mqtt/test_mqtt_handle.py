@@ -268,3 +268,16 @@ def test_message_is_acknowledged_only_once_spooled(tiny_park: Park, tmp_path: An
     assert adapter.status()["unacked"] == 1
     assert adapter.intake.snapshot().dropped == 1
     pub.close()
+
+
+def test_hourly_data_is_counted_not_ingested(adapter: MqttAdapter, sent: Sent) -> None:
+    hour = Hj212Message(
+        st="31",
+        cn="2061",
+        mn="MN0001",
+        data_time=format_data_time(_minute_ts()),
+        values={"a05001": {"Avg": "9.5", "Flag": "N"}},
+    )
+    adapter.handle(CEMS, encode(hour))
+    assert sent() == ([], [])
+    assert adapter.status()["other_cn"] == 1
