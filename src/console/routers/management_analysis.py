@@ -17,8 +17,11 @@ router = APIRouter(prefix="/api/v1/management", tags=["management"])
 def analysis(
     conn: ConnDep,
     scope: Reader,
-    periods: str | None = Query(None, max_length=400, description="comma-separated periods, "
-                                "oldest first; default: the current month"),
+    periods: str | None = Query(
+        None,
+        max_length=400,
+        description="comma-separated periods, oldest first; default: the current month",
+    ),
 ) -> dict[str, Any]:
     with mapped():
         labels = [p.strip() for p in periods.split(",") if p.strip()] if periods else None

@@ -20,8 +20,9 @@ def assets(
     enterprise: str,
     conn: ConnDep,
     scope: Reader,
-    period: str | None = Query(None, max_length=4, description="compliance year; default: "
-                               "the current one"),
+    period: str | None = Query(
+        None, max_length=4, description="compliance year; default: the current one"
+    ),
     as_of: date | None = Query(None, description="default today"),
     allowance_price: float | None = Query(None, ge=0, description="CNY/t; default: inputs"),
     ccer_price: float | None = Query(None, ge=0, description="CNY/t; default: inputs"),

@@ -18,8 +18,9 @@ router = APIRouter(prefix="/api/v1/management", tags=["management"])
 def benchmark(
     conn: ConnDep,
     scope: Reader,
-    period: str | None = Query(None, max_length=7, description="YYYY-MM or YYYY; default: "
-                               "the current month"),
+    period: str | None = Query(
+        None, max_length=7, description="YYYY-MM or YYYY; default: the current month"
+    ),
 ) -> dict[str, Any]:
     """Products (kgce per unit, grade, gaps), equipment classes and — for park-wide roles —
     the peer ranking by energy per output value."""
