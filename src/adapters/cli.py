@@ -69,7 +69,9 @@ def register(app: typer.Typer) -> None:
         last_print = 0.0
         try:
             while not stop.wait(interval):
-                line = runner.sample().line()
+                rates = runner.sample()
+                runner.write_status(rates)
+                line = rates.line()
                 now = time.monotonic()
                 if tty:
                     sys.stderr.write("\r\x1b[2K" + line)

@@ -125,6 +125,19 @@ class AdapterRunner:
             adapters={name: a.status() for name, a in self.adapters.items()},
         )
 
+    def write_status(self, rates: Rates) -> None:
+        """``status.json`` beside the spool (atomic replace): the metrics for other tools."""
+        from dataclasses import asdict
+
+        from ingest.contract import dumps
+
+        path = self.publisher.spool.dir.parent / "status.json"
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(
+            dumps({"park": self.park.id, "time_ms": time.time_ns() // 1_000_000, **asdict(rates)})
+        )
+        tmp.replace(path)
+
     def stop(self, drain_timeout_s: float = 10.0) -> None:
         """Stop adapters, give Kafka ``drain_timeout_s`` to take the rest, persist the spool."""
         if self._stopped:
