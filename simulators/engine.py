@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from adapters.modbus.codec import Encoding
+from adapters.modbus.codec import Encoding, decode, encode
 from ingest.park.index import ParkIndex
 from ingest.park.models import Device, Load, Park, Point
 from ingest.park.profiles import DeviceProfile, RegisterDef
@@ -83,8 +83,11 @@ class MeterGroup:
     next_k: int = 0
     # quantisation: index arrays per method
     q_f32: npt.NDArray[np.intp] = field(default_factory=lambda: np.empty(0, np.intp))
+    q_div: npt.NDArray[np.intp] = field(default_factory=lambda: np.empty(0, np.intp))
+    q_div_by: F64 = field(default_factory=lambda: np.empty(0))
     q_int: npt.NDArray[np.intp] = field(default_factory=lambda: np.empty(0, np.intp))
     q_int_scale: F64 = field(default_factory=lambda: np.empty(0))
+    q_codec: list[int] = field(default_factory=list)  # odd encodings: the codec per value
     q_dec: dict[int, npt.NDArray[np.intp]] = field(default_factory=dict)
     # enterprise over-emission: enterprise id -> point indices
     ent_points: dict[str, npt.NDArray[np.intp]] = field(default_factory=dict)
@@ -224,21 +227,36 @@ class MeterEngine:
         return g
 
     def _quantisation(self, g: MeterGroup) -> None:
+        """Sort points by how their wire value is rounded, mirroring ``adapters.modbus.codec``:
+        float32 registers round to float32; integer registers with a decimal scale hold
+        ``round(x × divisor)`` and read back ``raw / divisor``, other scales ``round(x / scale)
+        × scale``; values sent as text (MQTT, OPC UA) keep fixed decimals."""
         f32: list[int] = []
-        ints: list[int] = []
-        scales: list[float] = []
+        divs: tuple[list[int], list[float]] = ([], [])
+        ints: tuple[list[int], list[float]] = ([], [])
         dec: dict[int, list[int]] = {}
         for i, b in enumerate(g.bindings):
             if b is None:
                 dec.setdefault(self.ref.decimals[g.points[i].kind], []).append(i)
-            elif b.encoding.dtype == "float32":
+                continue
+            enc = b.encoding
+            if enc.dtype == "float32" and enc.scale == 1.0:
                 f32.append(i)
-            elif b.encoding.dtype != "float64":
-                ints.append(i)
-                scales.append(b.encoding.scale)
+            elif enc.dtype == "float64" and enc.scale == 1.0:
+                dec.setdefault(15, []).append(i)  # float64 carries the value as it is
+            elif enc.is_float:
+                g.q_codec.append(i)
+            elif enc.divisor is not None:
+                divs[0].append(i)
+                divs[1].append(float(enc.divisor))
+            else:
+                ints[0].append(i)
+                ints[1].append(enc.scale)
         g.q_f32 = np.array(f32, dtype=np.intp)
-        g.q_int = np.array(ints, dtype=np.intp)
-        g.q_int_scale = np.array(scales, dtype=np.float64)
+        g.q_div = np.array(divs[0], dtype=np.intp)
+        g.q_div_by = np.array(divs[1], dtype=np.float64)
+        g.q_int = np.array(ints[0], dtype=np.intp)
+        g.q_int_scale = np.array(ints[1], dtype=np.float64)
         g.q_dec = {d: np.array(idx, dtype=np.intp) for d, idx in dec.items()}
 
     @staticmethod
@@ -321,10 +339,16 @@ class MeterEngine:
         q = np.empty_like(x)
         if g.q_f32.size:
             q[g.q_f32] = x[g.q_f32].astype(np.float32).astype(np.float64)
+        if g.q_div.size:
+            q[g.q_div] = np.rint(x[g.q_div] * g.q_div_by) / g.q_div_by
         if g.q_int.size:
             q[g.q_int] = np.rint(x[g.q_int] / g.q_int_scale) * g.q_int_scale
         for d, idx in g.q_dec.items():
-            q[idx] = np.round(x[idx], d)
+            q[idx] = x[idx] if d >= 15 else np.round(x[idx], d)
+        for i in g.q_codec:
+            b = g.bindings[i]
+            assert b is not None
+            q[i] = decode(encode(float(x[i]), b.encoding), b.encoding)
         return q
 
     def _tick(self, g: MeterGroup, t: int) -> MeterTick:

@@ -220,3 +220,15 @@ def test_generated_park_runs_and_unknown_shapes_are_named() -> None:
         ConfigError, match=r"point e00000-m0.import_kwh: unknown load shape 'lunar'"
     ):
         Run(doc)
+
+
+def test_quantisation_equals_the_codec_round_trip(run: Run) -> None:
+    from adapters.modbus.codec import decode, encode
+
+    rng = np.random.default_rng(3)
+    for g in run.meters.groups:
+        x = rng.uniform(0, 5_000, g.size)
+        q = run.meters._quantise(g, x)
+        for i, b in enumerate(g.bindings):
+            if b is not None:  # what a poller decodes is exactly what the truth used
+                assert q[i] == decode(encode(float(x[i]), b.encoding), b.encoding), g.point_ids[i]
