@@ -73,7 +73,7 @@ def test_truth_equals_recomputation(run: Run, recompute: tuple[Callable[..., Any
     again = points({p: run.series[p] for p in kinds}, kinds, moduli)
     assert set(again) == set(run.truth)
     for pid, total in again.items():
-        assert run.truth[pid]["consumption"] == pytest.approx(total, rel=1e-9, abs=1e-9), pid
+        assert run.truth[pid]["consumption"] == pytest.approx(total, rel=1e-12, abs=1e-9), pid
         assert run.truth[pid]["n_emitted"] == len(run.series[pid])
     # a counter at its nominal load over an hour lands near nominal (noise, shapes aside)
     assert 0.5 * 1200 < run.truth["acme.boiler1.gas"]["consumption"] < 1.5 * 1200

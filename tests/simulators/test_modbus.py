@@ -130,7 +130,7 @@ async def _poll_all(sim: Simulation, recompute: tuple[Callable[..., Any], ...]) 
     kinds = {p: truth[p]["kind"] for p in truth}
     again = points({p: polled[p] for p in kinds}, kinds, {p: truth[p]["modulus"] for p in truth})
     for pid, total in again.items():
-        assert truth[pid]["consumption"] == pytest.approx(total, rel=1e-9, abs=1e-9), pid
+        assert truth[pid]["consumption"] == pytest.approx(total, rel=1e-12, abs=1e-9), pid
     # offline acme-m4 from 2400 s for 300 s: exception 0x0B, nothing else failed
     assert set(errors) == {"acme-m4"}
     assert errors["acme-m4"] == list(range(START + 2_400_000, START + 2_700_000, 5_000))

@@ -187,7 +187,7 @@ def test_truth_equals_recomputation_from_emitted_values(
     moduli = {p: t["modulus"] for p, t in truth["points"].items()}
     again = points({p: series[p] for p in kinds}, kinds, moduli)
     for pid, total in again.items():
-        assert truth["points"][pid]["consumption"] == pytest.approx(total, rel=1e-9, abs=1e-9)
+        assert truth["points"][pid]["consumption"] == pytest.approx(total, rel=1e-12, abs=1e-9)
     for stack, rows in stacks(minutes).items():
         hours = truth["stacks"][stack]["hours"]
         assert [(h["hour_ms"], h["n_valid"]) for h in hours] == [(r[0], r[1]) for r in rows]
