@@ -134,6 +134,7 @@ def generate_park(enterprises: int, points: int, seed: int = 0) -> dict[str, Any
                 }
             )
             unit = f"{eid}.l{mi % 2}.u{(mi // 2) % 2}"
+            size = rng.uniform(0.5, 2.0)  # one meter, one size: its kWh and kW agree
             for reg, kind, carrier, uom, use, nominal in regs[:left]:
                 pts.append(
                     {
@@ -145,7 +146,7 @@ def generate_park(enterprises: int, points: int, seed: int = 0) -> dict[str, Any
                         "unit": unit,
                         "device": dev,
                         "register": reg,
-                        "load": _load(nominal * rng.uniform(0.5, 2.0), shape),
+                        "load": _load(nominal * size, shape),
                     }
                 )
             left -= len(regs[:left])
