@@ -26,6 +26,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "streams.cli",
     "store.cli",
     "management.cli",
+    "evidence.cli",
     "console.cli",
 )
 
