@@ -112,7 +112,12 @@ def test_park_small_end_to_end(
     sim = procs.start("simulate", ["simulate", str(park_file), "--speed", "60", "--duration",
                                    str(SIM_SECONDS), "--truth", str(truth_file),
                                    "--mqtt", f"{host}:{port}"])  # fmt: skip
-    time.sleep(3)  # let the simulated devices come up before the first poll
+    # the simulator's Modbus servers answer (with zeros) before its setup is done: poll only
+    # once it has finished setting up (its OPC UA server is the last part to come up)
+    log = procs.log_dir / "simulate.log"
+    deadline = time.monotonic() + 60
+    while "opcua:" not in log.read_text(encoding="utf-8") and time.monotonic() < deadline:
+        time.sleep(0.2)
     procs.start("adapters", ["adapters", str(park_file), "--duration", str(SIM_SECONDS + 20)])
 
     # SIGKILL the worker, then the sink, while data flows; start them again
