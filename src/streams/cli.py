@@ -8,7 +8,8 @@ import typer
 
 
 def register(app: typer.Typer) -> None:
-    """Mount the ``worker`` command."""
+    """Mount the ``worker`` and ``streams-bench`` commands."""
+    register_bench(app)
 
     @app.command()
     def worker(
@@ -47,6 +48,26 @@ def register(app: typer.Typer) -> None:
         )  # fmt: skip
         worker = faust.Worker(faust_app, loglevel=loglevel.upper(), quiet=True)
         worker.execute_from_commandline()
+
+
+def register_bench(app: typer.Typer) -> None:
+    """Mount ``streams-bench``."""
+
+    @app.command("streams-bench")
+    def streams_bench(
+        points: int = typer.Option(50, min=1, help="counter points per device (batch size)"),
+        devices: int = typer.Option(200, min=1),
+        steps: int = typer.Option(60, min=2, help="batches per device, 10 s apart"),
+    ) -> None:
+        """Readings per second through the device processor on one core (no Kafka)."""
+        from streams.bench import run
+
+        r = run(points, devices, steps)
+        typer.echo(
+            f"{r['readings']:,.0f} readings in {r['seconds']:.2f} s: "
+            f"{r['readings_per_s']:,.0f} readings/s, {r['batches_per_s']:,.0f} batches/s, "
+            f"{r['records_out']:,.0f} records out"
+        )
 
 
 def _this_year() -> int:
