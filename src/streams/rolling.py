@@ -4,7 +4,7 @@ calendar day, month and year to date, over event time.
 Minute buckets cover the last two hours, hour buckets the last day, calendar days (in the rule
 file's time zone) the year; the state stays small enough to be written on every update. "Last
 24 h" is the hour so far plus the 23 full hours before it. A minute of a source counts once: a
-record for a (source, minute) booked in the last two hours replaces the earlier value (a
+record for a (source, minute) booked in the last hour replaces the earlier value (a
 correction), so re-sent records change nothing.
 """
 
@@ -20,6 +20,11 @@ RollingState = dict[str, Any]
 
 KEEP_MINUTES_MS = 2 * HOUR_MS
 KEEP_HOURS_MS = 25 * HOUR_MS
+KEEP_BOOKED_MS = HOUR_MS
+"""How long a (source, minute) value is remembered for corrections and re-sends: the streams
+re-send an open minute while it grows (and its final value after a device gap), and after a
+crash what they sent just before it. A device silent for longer than this has its open
+minute counted again in the rolling sums (never in the database, which upserts)."""
 
 
 def book(state: RollingState, source: str, start_ms: int, value: float, tz_ms: int) -> None:
@@ -49,7 +54,7 @@ def _prune(state: RollingState, newest: int, tz_ms: int) -> None:
     for name, oldest in limits.items():
         if any(int(k) < oldest for k in state[name]):
             state[name] = {k: v for k, v in state[name].items() if int(k) >= oldest}
-    oldest = limits["m"]
+    oldest = newest - KEEP_BOOKED_MS
     if any(int(k.rsplit("|", 1)[1]) < oldest for k in state["b"]):
         state["b"] = {k: v for k, v in state["b"].items() if int(k.rsplit("|", 1)[1]) >= oldest}
 
