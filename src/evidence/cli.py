@@ -27,7 +27,8 @@ def parse_when(text: str | None, option: str) -> int | None:
     return int(when.timestamp() * 1000)
 
 
-def _connect() -> Any:
+def connect_db() -> Any:
+    """A connection to the configured database, migrated first (evidence tables are needed)."""
     import psycopg
 
     from nengtan.errors import ServiceError
@@ -89,7 +90,7 @@ def register(app: typer.Typer) -> None:
 
         from evidence.verify import verify as run
 
-        with _connect() as conn:
+        with connect_db() as conn:
             result = run(conn, parse_when(from_, "--from"), parse_when(to, "--to"))
         if as_json:
             typer.echo(json.dumps(result.as_dict(), indent=2, ensure_ascii=False))
@@ -121,7 +122,7 @@ def register(app: typer.Typer) -> None:
         from evidence import lineage as lin
         from nengtan.errors import ConfigError
 
-        with _connect() as conn:
+        with connect_db() as conn:
             if enterprise and month:
                 try:
                     y, m = (int(x) for x in month.split("-"))
@@ -159,7 +160,7 @@ def register(app: typer.Typer) -> None:
 
         start, end = parse_when(from_, "--from"), parse_when(to, "--to")
         assert start is not None and end is not None
-        with _connect() as conn:
+        with connect_db() as conn:
             r = recalculate(conn, enterprise, start, end, factor, version, by, reason)
         typer.echo(f"recalculation #{r.recalc_id}: {r.n_records} records of {enterprise} using "
                    f"{factor} v{r.from_version} -> v{r.to_version}: {r.original_co2e_t:.6f} t -> "
@@ -170,7 +171,7 @@ def register(app: typer.Typer) -> None:
         """Store the factor library's records as versions (new or changed ones only)."""
         from evidence.factors import sync
 
-        with _connect() as conn:
+        with connect_db() as conn:
             typer.echo(f"factor versions added: {sync(conn, by)}")
 
     @fac.command("correct")
@@ -199,7 +200,7 @@ def register(app: typer.Typer) -> None:
             vt = date.fromisoformat(valid_to) if valid_to else None
         except ValueError as exc:
             raise ConfigError(f"--valid-from/--valid-to: {exc}") from None
-        with _connect() as conn:
+        with connect_db() as conn:
             v = correct(conn, factor_id, values, vf, vt, by, reason,
                         {"source": source} if source else None)  # fmt: skip
         typer.echo(f"{v.factor_id} version {v.version}: {v.values} valid {v.valid_from}..{v.valid_to or ''}")
@@ -209,6 +210,6 @@ def register(app: typer.Typer) -> None:
         """Stored factor versions (id, version, validity, values)."""
         from evidence.factors import versions
 
-        with _connect() as conn:
+        with connect_db() as conn:
             for v in versions(conn, factor_id):
                 typer.echo(f"{v.factor_id}\tv{v.version}\t{v.valid_from or ''}..{v.valid_to or ''}\t{v.values}")

@@ -331,6 +331,7 @@ def _check_snapshots(conn: Conn, out: Verification) -> None:
         name = f"report_snapshots {ent} {year} revision {rev}"
         if sha256_hex(body.encode("utf-8")) != bh:
             out.add("report snapshots", name, "report body changed since it was frozen")
+            continue
         ev = conn.execute(
             "SELECT body FROM evidence_events WHERE kind = 'report_snapshot' AND subject = %s",
             (f"{ent}/{year}/{rev}",),

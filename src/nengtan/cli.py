@@ -27,6 +27,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "store.cli",
     "management.cli",
     "evidence.cli",
+    "reports.cli",
     "console.cli",
 )
 
