@@ -29,6 +29,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "evidence.cli",
     "reports.cli",
     "console.cli",
+    "nengtan.demo.cli",
 )
 
 err_console = Console(stderr=True)

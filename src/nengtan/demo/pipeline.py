@@ -1,0 +1,175 @@
+"""One simulated pipeline run on a running stack: park copy, simulators, adapters, stream
+worker, sink (and optionally the console) as child processes; orderly drain; reconciliation.
+
+``nengtan demo`` and the fault suite (``tests/faults/``) both drive runs through this class,
+so the demo's verdict and the suite's assertion are the same computation.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from nengtan.demo import simclock
+from nengtan.demo.children import Children, child_env
+from nengtan.demo.reconcile import Verdict, reconcile
+from nengtan.errors import ServiceError
+from nengtan.settings import Settings
+from nengtan.stack.procs import free_port
+
+FIXED_PORTS = re.compile(r"(?:(?<=port: )|(?<=127\.0\.0\.1:))(\d+)\b")
+"""Loopback ports a park file names for its simulated Modbus and OPC UA servers."""
+
+
+def park_copy(src: Path, dest: Path, suffix: str = "") -> Path:
+    """The park with each of its server ports replaced by a free one, so the run never polls
+    another run's simulators; with ``suffix``, its enterprise and park ids too (runs that share
+    Kafka topics then never mix readings)."""
+    text = src.read_text(encoding="utf-8")
+    ports = {p: str(free_port()) for p in sorted(set(FIXED_PORTS.findall(text)))}
+    text = FIXED_PORTS.sub(lambda m: ports[m.group(1)], text)
+    if suffix:
+        ids = re.findall(r"^  - id: ([a-z][\w-]*)\s*$", text, flags=re.M)
+        park_id = re.search(r"^id: ([\w-]+)", text, flags=re.M)
+        names = [*ids, *([park_id.group(1)] if park_id else [])]
+        pattern = r"\b(" + "|".join(re.escape(n) for n in names) + r")\b"
+        text = re.sub(pattern, rf"\g<1>{suffix}", text)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_text(text, encoding="utf-8")
+    return dest
+
+
+def query(dsn: str, sql: str, *args: Any) -> list[tuple[Any, ...]]:
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        return conn.execute(sql, args).fetchall()  # type: ignore[arg-type]
+
+
+@dataclass
+class Pipeline:
+    """A run: ``start``, optionally kill/restart children, ``finish``, ``reconcile``."""
+
+    settings: Settings
+    dsn: str
+    park_src: Path
+    work_dir: Path
+    speed: float = 60.0
+    run_id: str = "demo"
+    suffix: str = ""
+    console_port: int | None = None
+    children: Children = field(init=False)
+    park_file: Path = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        self.park_file = park_copy(self.park_src, self.work_dir / "park.yaml", self.suffix)
+        env = child_env(
+            self.settings.bootstrap, self.dsn, self.settings.mqtt_host_port,
+            self.work_dir / "state", self.settings.kafka_partitions,
+        )  # fmt: skip
+        self.children = Children(env, self.work_dir / "logs")
+
+    @property
+    def truth_file(self) -> Path:
+        return self.work_dir / "truth.json"
+
+    @property
+    def log_file(self) -> Path:
+        return self.work_dir / "emitted.jsonl"
+
+    @property
+    def adapter_status_file(self) -> Path:
+        return self.work_dir / "state" / "adapters" / "status.json"
+
+    def start(self, duration_s: float | None) -> None:
+        """Worker, sink (and console) first, then the simulators, then the adapters."""
+        from store.migrate import migrate
+
+        migrate(self.dsn)
+        park = str(self.park_file)
+        self.children.start("worker", ["worker", park, "--app-id", f"nt-{self.run_id}-worker"])
+        self.children.start("sink", ["sink", "--group-id", f"nt-{self.run_id}-sink"])
+        if self.console_port is not None:
+            self.children.start("console", ["console", "--park", park,
+                                            "--port", str(self.console_port)])  # fmt: skip
+        sim = ["simulate", park, "--speed", str(self.speed), "--truth", str(self.truth_file),
+               "--log", str(self.log_file), "--clock", str(self.work_dir / "clock.json")]  # fmt: skip
+        if duration_s is not None:
+            sim += ["--duration", str(duration_s)]
+        self.children.start("simulate", sim)
+        self._wait_for(self.work_dir / "clock.json", "simulate", 60.0)
+        time.sleep(1.0)  # the simulated servers listen before the adapters connect
+        self.children.start("adapters", ["adapters", park, "--spool-dir",
+                                         str(self.work_dir / "state" / "adapters" / "spool")],
+                             env={simclock.ENV: str(self.work_dir / "clock.json")})  # fmt: skip
+        time.sleep(2.0)
+        if self.dead():
+            name = self.dead()[0]
+            raise ServiceError(f"{name} exited at start:\n{self.children.log_tail(name)}")
+
+    def dead(self) -> list[str]:
+        """Children other than the simulators that are no longer running."""
+        return [n for n, c in self.children.by_name.items() if n != "simulate" and not c.alive]
+
+    def _wait_for(self, path: Path, child: str, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        while not path.exists():
+            if not self.children.by_name[child].alive:
+                raise ServiceError(f"{child} exited early:\n{self.children.log_tail(child)}")
+            if time.monotonic() > deadline:
+                raise ServiceError(f"{child}: no {path.name} after {timeout_s:.0f} s")
+            time.sleep(0.2)
+
+    @property
+    def simulating(self) -> bool:
+        return self.children.by_name["simulate"].alive
+
+    def finish(self, quiet_s: float = 10.0, timeout_s: float = 300.0) -> None:
+        """Stop the simulators (truth written), let the adapters poll and drain, wait until the
+        database stops changing, then stop the workers and the sink."""
+        self.children.stop("simulate", timeout_s=60.0)
+        if not self.truth_file.exists():
+            raise ServiceError(f"simulate wrote no truth file:\n{self.children.log_tail('simulate')}")
+        time.sleep(2.0)  # a last poll of the final values
+        self.children.stop("adapters", timeout_s=60.0)
+        self.settle(quiet_s, timeout_s)
+
+    def settle(self, quiet_s: float = 10.0, timeout_s: float = 300.0) -> None:
+        """Wait until the stored readings and consumption have not changed for ``quiet_s``."""
+        deadline = time.monotonic() + timeout_s
+        last: tuple[Any, ...] | None = None
+        since = time.monotonic()
+        while time.monotonic() < deadline:
+            now = self.fingerprint()
+            if now != last:
+                last, since = now, time.monotonic()
+            elif time.monotonic() - since >= quiet_s:
+                return
+            time.sleep(1.0)
+        raise ServiceError(f"the database kept changing for {timeout_s:.0f} s after the run")
+
+    def fingerprint(self) -> tuple[Any, ...]:
+        """Row counts and totals that change while anything is still flowing."""
+        try:
+            return query(self.dsn, "SELECT (SELECT count(*) FROM readings_raw),"
+                                   " (SELECT count(*) FROM consumption),"
+                                   " (SELECT coalesce(sum(quantity), 0) FROM consumption),"
+                                   " (SELECT count(*) FROM cems_hourly),"
+                                   " (SELECT count(*) FROM alerts)")[0]  # fmt: skip
+        except psycopg.OperationalError:
+            return ("database unavailable", time.monotonic())
+
+    def truth(self) -> dict[str, Any]:
+        data: dict[str, Any] = json.loads(self.truth_file.read_text(encoding="utf-8"))
+        return data
+
+    def reconcile(self) -> Verdict:
+        return reconcile(self.dsn, self.park_file, self.truth(), self.log_file)
+
+    def stop(self) -> None:
+        self.children.stop_all()
