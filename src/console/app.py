@@ -23,6 +23,7 @@ from console.routers import (
     emissions,
     energy,
     flow,
+    lineage,
     management_analysis,
     management_assets,
     management_benchmark,
@@ -40,7 +41,7 @@ from nengtan.settings import Settings
 MANAGEMENT_ROUTERS = (management_benchmark, management_budgets, management_assets,
                       management_footprints, management_supply, management_analysis,
                       management_inputs)
-ROUTERS = (registry, energy, flow, emissions, cems, alerts, subscriptions, publish,
+ROUTERS = (registry, energy, flow, emissions, cems, alerts, subscriptions, publish, lineage,
            *MANAGEMENT_ROUTERS)
 STATIC_DIR = Path(str(resources.files("console") / "static"))
 
