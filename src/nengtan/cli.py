@@ -30,6 +30,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "reports.cli",
     "console.cli",
     "nengtan.demo.cli",
+    "nengtan.bench.cli",
 )
 
 err_console = Console(stderr=True)

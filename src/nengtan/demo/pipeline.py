@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,33 @@ def park_copy(src: Path, dest: Path, suffix: str = "") -> Path:
     dest.parent.mkdir(parents=True, exist_ok=True)
     dest.write_text(text, encoding="utf-8")
     return dest
+
+
+def group_lag(bootstrap: str, group: str) -> int | None:
+    """Messages not yet consumed by ``group`` on the partitions it has committed offsets for;
+    None when it has committed nothing yet or Kafka does not answer."""
+    from kafka import KafkaAdminClient, KafkaConsumer
+
+    try:
+        admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="nengtan-drain")
+        consumer = KafkaConsumer(bootstrap_servers=bootstrap, client_id="nengtan-drain")
+    except Exception:
+        return None
+    try:
+        committed = {
+            tp: o.offset
+            for tp, o in admin.list_consumer_group_offsets(group).items()
+            if o.offset >= 0
+        }
+        if not committed:
+            return None
+        ends = consumer.end_offsets(list(committed))
+        return int(sum(ends[tp] - off for tp, off in committed.items()))
+    except Exception:
+        return None
+    finally:
+        admin.close()
+        consumer.close()
 
 
 def query(dsn: str, sql: str, *args: Any) -> list[tuple[Any, ...]]:
@@ -82,12 +110,11 @@ class Pipeline:
     def log_file(self) -> Path:
         return self.work_dir / "emitted.jsonl"
 
-    @property
-    def adapter_status_file(self) -> Path:
-        return self.work_dir / "state" / "adapters" / "status.json"
 
     def start(self, duration_s: float | None) -> None:
-        """Worker, sink (and console) first, then the simulators, then the adapters."""
+        """Worker, sink (and console), then the adapters, then the simulators once the MQTT
+        adapter is subscribed: a gateway's or stack's first messages must find a subscriber
+        (the broker keeps nothing for a session that does not exist yet)."""
         from store.migrate import migrate
 
         migrate(self.dsn)
@@ -97,33 +124,47 @@ class Pipeline:
         if self.console_port is not None:
             self.children.start("console", ["console", "--park", park,
                                             "--port", str(self.console_port)])  # fmt: skip
+        self.children.start("adapters", ["adapters", park, "--spool-dir", str(self.spool_dir)],
+                            env={simclock.ENV: str(self.work_dir / "clock.json")})  # fmt: skip
+        self._wait_until(self._mqtt_subscribed, "adapters", 90.0, "MQTT adapter subscribed")
         sim = ["simulate", park, "--speed", str(self.speed), "--truth", str(self.truth_file),
                "--log", str(self.log_file), "--clock", str(self.work_dir / "clock.json")]  # fmt: skip
         if duration_s is not None:
             sim += ["--duration", str(duration_s)]
         self.children.start("simulate", sim)
-        self._wait_for(self.work_dir / "clock.json", "simulate", 60.0)
-        time.sleep(1.0)  # the simulated servers listen before the adapters connect
-        self.children.start("adapters", ["adapters", park, "--spool-dir",
-                                         str(self.work_dir / "state" / "adapters" / "spool")],
-                             env={simclock.ENV: str(self.work_dir / "clock.json")})  # fmt: skip
-        time.sleep(2.0)
+        self._wait_until((self.work_dir / "clock.json").exists, "simulate", 60.0, "clock.json")
         if self.dead():
             name = self.dead()[0]
             raise ServiceError(f"{name} exited at start:\n{self.children.log_tail(name)}")
 
-    def dead(self) -> list[str]:
-        """Children other than the simulators that are no longer running."""
-        return [n for n, c in self.children.by_name.items() if n != "simulate" and not c.alive]
+    @property
+    def spool_dir(self) -> Path:
+        return self.work_dir / "state" / "adapters"
 
-    def _wait_for(self, path: Path, child: str, timeout_s: float) -> None:
+    @property
+    def adapter_status_file(self) -> Path:
+        """The adapters' ``status.json`` (written beside their spool every second)."""
+        return self.spool_dir / "status.json"
+
+    def _mqtt_subscribed(self) -> bool:
+        try:
+            status = json.loads(self.adapter_status_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return False
+        return bool(status.get("adapters", {}).get("mqtt", {}).get("connected"))
+
+    def _wait_until(self, ready: Callable[[], bool], child: str, timeout_s: float, what: str) -> None:
         deadline = time.monotonic() + timeout_s
-        while not path.exists():
+        while not ready():
             if not self.children.by_name[child].alive:
                 raise ServiceError(f"{child} exited early:\n{self.children.log_tail(child)}")
             if time.monotonic() > deadline:
-                raise ServiceError(f"{child}: no {path.name} after {timeout_s:.0f} s")
+                raise ServiceError(f"{child}: no {what} after {timeout_s:.0f} s")
             time.sleep(0.2)
+
+    def dead(self) -> list[str]:
+        """Children other than the simulators that are no longer running."""
+        return [n for n, c in self.children.by_name.items() if n != "simulate" and not c.alive]
 
     @property
     def simulating(self) -> bool:
@@ -140,18 +181,21 @@ class Pipeline:
         self.settle(quiet_s, timeout_s)
 
     def settle(self, quiet_s: float = 10.0, timeout_s: float = 300.0) -> None:
-        """Wait until the stored readings and consumption have not changed for ``quiet_s``."""
+        """Wait until the worker and the sink have consumed everything on their topics and the
+        stored figures have not changed for ``quiet_s`` (a restarted consumer may sit idle
+        for a while until its group rebalances, so quiet alone is not enough)."""
         deadline = time.monotonic() + timeout_s
         last: tuple[Any, ...] | None = None
         since = time.monotonic()
+        groups = (f"nt-{self.run_id}-worker", f"nt-{self.run_id}-sink")
         while time.monotonic() < deadline:
-            now = self.fingerprint()
+            now = (self.fingerprint(), tuple(group_lag(self.settings.bootstrap, g) for g in groups))
             if now != last:
                 last, since = now, time.monotonic()
-            elif time.monotonic() - since >= quiet_s:
+            elif all(lag == 0 for lag in now[1]) and time.monotonic() - since >= quiet_s:
                 return
             time.sleep(1.0)
-        raise ServiceError(f"the database kept changing for {timeout_s:.0f} s after the run")
+        raise ServiceError(f"the pipeline did not drain within {timeout_s:.0f} s (lag {last})")
 
     def fingerprint(self) -> tuple[Any, ...]:
         """Row counts and totals that change while anything is still flowing."""
@@ -168,8 +212,9 @@ class Pipeline:
         data: dict[str, Any] = json.loads(self.truth_file.read_text(encoding="utf-8"))
         return data
 
-    def reconcile(self) -> Verdict:
-        return reconcile(self.dsn, self.park_file, self.truth(), self.log_file)
+    def reconcile(self, **options: Any) -> Verdict:
+        """``nengtan.demo.reconcile.reconcile`` on this run."""
+        return reconcile(self.dsn, self.park_file, self.truth(), self.log_file, **options)
 
     def stop(self) -> None:
         self.children.stop_all()

@@ -21,13 +21,20 @@ ENV = "NENGTAN_DEMO_SIM_CLOCK"
 
 
 def sim_clock(clock_file: Path) -> Callable[[], int]:
-    """A ``now_ms`` that reads the simulated clock."""
-    clock = json.loads(clock_file.read_text(encoding="utf-8"))
-    start_ms, wall_start_ms = int(clock["start_ms"]), int(clock["wall_start_ms"])
-    speed = float(clock["speed"])
+    """A ``now_ms`` that reads the simulated clock; the wall clock until the simulator has
+    written its clock file (the adapters start first; no Modbus meter answers before then)."""
+    clock: dict[str, float] = {}
 
     def now_ms() -> int:
-        return start_ms + int((time.time_ns() // 1_000_000 - wall_start_ms) * speed)
+        wall_ms = time.time_ns() // 1_000_000
+        if not clock:
+            try:
+                data = json.loads(clock_file.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                return wall_ms
+            clock.update(start=float(data["start_ms"]), wall=float(data["wall_start_ms"]),
+                         speed=float(data["speed"]))  # fmt: skip
+        return int(clock["start"] + (wall_ms - clock["wall"]) * clock["speed"])
 
     return now_ms
 

@@ -1,0 +1,1 @@
+"""``nengtan bench``: end-to-end throughput and latency against the machine's raw limits."""

@@ -1,0 +1,241 @@
+"""``nengtan bench``: raw limits and the end-to-end pipeline measured in one run on a fresh
+stack, printed with their ratios and saved as JSON under ``bench/results/``.
+
+Order: stack up → raw PostgreSQL COPY and Kafka produce/consume (nothing else running) →
+pipeline up (MQTT adapter, stream worker(s), sink) → load levels of increasing readings/s
+until the pipeline stops keeping up → a run at half the highest sustained load for the
+reading → alert latency and the worker's memory over time. Method and figures:
+docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from nengtan.bench import e2e, limits
+from nengtan.bench.load import BenchPark, Driver
+from nengtan.demo.children import Children, child_env
+from nengtan.demo.run import demo_stack
+from nengtan.settings import load_settings
+
+RESULTS = Path(__file__).resolve().parents[3] / "bench" / "results"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What one bench run does (``quick``: under five minutes)."""
+
+    name: str
+    levels: tuple[float, ...]
+    warmup_s: float
+    measure_s: float
+    half_load_s: float
+    copy_rows: int
+    kafka_messages: int
+    devices: int = 20
+    points: int = 1000
+    workers: int = 1
+
+
+QUICK = Plan("quick", (5_000, 20_000, 50_000), 8, 15, 30, 200_000, 2_000)
+FULL = Plan("full", (5_000, 10_000, 20_000, 40_000, 70_000, 100_000, 150_000), 15, 45, 600,
+            1_000_000, 10_000)  # fmt: skip
+
+
+def run_bench(plan: Plan, *, workers: int, out_dir: Path | None = None) -> dict[str, Any]:
+    """The whole bench; returns the result document (also written to ``out_dir``)."""
+    out = Console()
+    base = load_settings()
+    stack = demo_stack(base, base.state_dir / "bench")
+    out.print(f"[bold]Nengtan bench[/] ({plan.name}): starting a fresh stack …")
+    stack.up()
+    s = stack.settings
+    from store.migrate import migrate
+
+    migrate(s.dsn)
+    result: dict[str, Any] = {
+        "schema": "nengtan.bench/1",
+        "plan": plan.name,
+        "started": datetime.now(tz=UTC).isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                    "system": platform.platform(), "load_avg_at_start": os.getloadavg()},
+        "workers": workers,
+    }  # fmt: skip
+    park = BenchPark(plan.devices, plan.points, alarm_points=200)
+    try:
+        result["limits"] = measure_limits(out, s.dsn, s.bootstrap, plan)
+        result.update(measure_pipeline(out, s, park, plan, workers, base.state_dir / "bench"))
+    finally:
+        stack.down()
+    result["finished"] = datetime.now(tz=UTC).isoformat(timespec="seconds")
+    result["ratios"] = ratios(result)
+    print_result(out, result)
+    target = out_dir or RESULTS
+    target.mkdir(parents=True, exist_ok=True)
+    path = target / f"{result['started'].replace(':', '').replace('+0000', 'Z')}-{plan.name}.json"
+    path.write_text(json.dumps(result, indent=1), encoding="utf-8")
+    out.print(f"saved {path}")
+    return result
+
+
+def measure_limits(out: Console, dsn: str, bootstrap: str, plan: Plan) -> dict[str, Any]:
+    """COPY rows/s into readings_raw and consumption; Kafka produce/consume msgs/s."""
+    out.print("raw limits: PostgreSQL COPY, Kafka produce/consume (kcat) …")
+    raw = limits.copy_readings_direct(dsn, plan.copy_rows)
+    cons = limits.copy_consumption(dsn, plan.copy_rows)
+    size = batch_bytes(plan.points)
+    prod, got = limits.kafka_produce_consume(bootstrap, "nt.bench.raw", plan.kafka_messages, size)
+    return {
+        "pg_copy_readings_raw_rows_per_s": raw.per_s,
+        "pg_copy_consumption_rows_per_s": cons.per_s,
+        "pg_copy_rows": plan.copy_rows,
+        "kafka_message_bytes": size,
+        "kafka_produce_msgs_per_s": prod.per_s,
+        "kafka_consume_msgs_per_s": got.per_s,
+        "kafka_messages": plan.kafka_messages,
+        "kafka_produce_readings_per_s": prod.per_s * plan.points,
+        "kafka_consume_readings_per_s": got.per_s * plan.points,
+    }
+
+
+def batch_bytes(points: int) -> int:
+    """Size of one gateway batch of ``points`` readings as the adapters publish it."""
+    reading = '{"point":"bench000.p00000","ts":1767225600000,"value":12345.678,"q":"good"},'
+    return 80 + points * len(reading)
+
+
+def measure_pipeline(
+    out: Console, s: Any, park: BenchPark, plan: Plan, workers: int, root: Path
+) -> dict[str, Any]:
+    """Levels of increasing load, then the half-load run."""
+    work = root / "run"
+    park_file = park.write(root / "bench-park.yaml")
+    env = child_env(s.bootstrap, s.dsn, s.mqtt_host_port, work / "state", s.kafka_partitions)
+    children = Children(env, work / "logs")
+    sink_group, worker_group = "nt-bench-sink", "nt-bench-worker"
+    children.start("sink", ["sink", "--group-id", sink_group])
+    for i in range(workers):
+        children.start(f"worker{i}", ["worker", str(park_file), "--app-id", worker_group],
+                       env={"NENGTAN_STATE_DIR": str(work / f"worker{i}")})  # fmt: skip
+    children.start("adapters", ["adapters", str(park_file), "--only", "mqtt"])
+    host, port = s.mqtt_host_port
+    driver = Driver(park, host, port, interval_s=2.0)
+    pids = [c.proc.pid for n, c in children.by_name.items() if n.startswith("worker")]
+    probe = e2e.Probe(s.dsn, park, driver, pids)
+    offsets = e2e.Offsets(s.bootstrap)
+    levels: list[e2e.Level] = []
+    half: e2e.Level | None = None
+    try:
+        time.sleep(5)
+        driver.start()
+        probe.start()
+        wait_started(out, offsets, sink_group, worker_group)
+        for rate in plan.levels:
+            out.print(f"level {rate:,.0f} readings/s …")
+            level = e2e.run_level(rate, warmup_s=plan.warmup_s, measure_s=plan.measure_s,
+                                  park=park, driver=driver, probe=probe, offsets=offsets,
+                                  sink_group=sink_group, worker_group=worker_group)  # fmt: skip
+            levels.append(level)
+            out.print(f"  stored {level.stored_per_s:,.0f}/s, processed {level.processed_per_s:,.0f}/s,"
+                      f" kept up: {level.kept_up}")  # fmt: skip
+            if not level.kept_up:
+                break
+        sustained = max((lv.end_to_end_per_s for lv in levels if lv.kept_up), default=0.0)
+        if sustained > 0:
+            rate = max(sustained / 2, 1000.0)
+            out.print(f"half load {rate:,.0f} readings/s for {plan.half_load_s:.0f} s …")
+            driver.interval_s = park.devices * park.points / rate
+            time.sleep(plan.warmup_s)  # let the backlog of the last level drain
+            half = e2e.run_level(rate, warmup_s=plan.warmup_s, measure_s=plan.half_load_s,
+                                 park=park, driver=driver, probe=probe, offsets=offsets,
+                                 sink_group=sink_group, worker_group=worker_group)  # fmt: skip
+    finally:
+        driver.stop()
+        probe.stop()
+        offsets.close()
+        children.stop_all()
+    sustained = max((lv.end_to_end_per_s for lv in levels if lv.kept_up), default=0.0)
+    return {
+        "park": {"gateways": park.devices, "points_per_gateway": park.points,
+                 "alarm_points": park.alarm_points},
+        "levels": [lv.as_dict() for lv in levels],
+        "sustained_readings_per_s": sustained,
+        "half_load": half.as_dict() if half else None,
+    }  # fmt: skip
+
+
+def wait_started(out: Console, offsets: e2e.Offsets, *groups: str, timeout_s: float = 120) -> None:
+    """Until every group has committed something (Faust joins its group in a few seconds)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if all(offsets.committed(g) > 0 for g in groups):
+                return
+        except Exception:  # the group does not exist yet
+            pass
+        time.sleep(1)
+    out.print("[yellow]the pipeline committed nothing within 120 s; measuring anyway[/]")
+
+
+def ratios(result: dict[str, Any]) -> dict[str, float]:
+    """End to end against the raw limits."""
+    lim = result.get("limits", {})
+    e2e_rate = float(result.get("sustained_readings_per_s", 0.0))
+    out: dict[str, float] = {}
+    if lim.get("pg_copy_readings_raw_rows_per_s"):
+        out["e2e_over_pg_copy_readings_raw"] = e2e_rate / lim["pg_copy_readings_raw_rows_per_s"]
+    if lim.get("kafka_produce_readings_per_s"):
+        out["e2e_over_kafka_produce"] = e2e_rate / lim["kafka_produce_readings_per_s"]
+    if lim.get("kafka_consume_readings_per_s"):
+        out["e2e_over_kafka_consume"] = e2e_rate / lim["kafka_consume_readings_per_s"]
+    return out
+
+
+def print_result(out: Console, r: dict[str, Any]) -> None:
+    lim = r["limits"]
+    t = Table(title=f"Nengtan bench ({r['plan']}) — {r['machine']['cpus']} cores")
+    t.add_column("figure")
+    t.add_column("value", justify="right")
+    t.add_row("sustained end to end (readings/s)", f"{r['sustained_readings_per_s']:,.0f}")
+    t.add_row("PostgreSQL COPY → readings_raw (rows/s)", f"{lim['pg_copy_readings_raw_rows_per_s']:,.0f}")
+    t.add_row("PostgreSQL COPY → consumption (rows/s)", f"{lim['pg_copy_consumption_rows_per_s']:,.0f}")
+    t.add_row(f"Kafka produce ({lim['kafka_message_bytes']:,} B msgs/s)", f"{lim['kafka_produce_msgs_per_s']:,.0f}")
+    t.add_row("Kafka consume (msgs/s)", f"{lim['kafka_consume_msgs_per_s']:,.0f}")
+    for key, value in r["ratios"].items():
+        t.add_row(f"ratio {key}", f"{value:.3f}")
+    half = r.get("half_load")
+    if half:
+        for name in ("row_latency_s", "alert_latency_s"):
+            lat = half.get(name) or {}
+            if lat:
+                t.add_row(f"half load {half['offered_per_s']:,.0f}/s: {name} p50 / p99",
+                          f"{lat['p50']:.2f} / {lat['p99']:.2f} (n={lat['n']})")  # fmt: skip
+        rss = half.get("worker_rss_mb") or {}
+        if rss:
+            t.add_row("worker RSS MB first / last / max",
+                      f"{rss['first']:.0f} / {rss['last']:.0f} / {rss['max']:.0f}")  # fmt: skip
+    out.print(t)
+    lv = Table(title="load levels")
+    for col in ("offered/s", "published/s", "stored/s", "processed/s", "kept up",
+                "row p50/p99 s", "alert p50/p99 s"):  # fmt: skip
+        lv.add_column(col, justify="right")
+    for level in r["levels"]:
+        row, alert = level["row_latency_s"], level["alert_latency_s"]
+        lv.add_row(
+            f"{level['offered_per_s']:,.0f}", f"{level['published_per_s']:,.0f}",
+            f"{level['stored_per_s']:,.0f}", f"{level['processed_per_s']:,.0f}",
+            "yes" if level["kept_up"] else "no",
+            f"{row['p50']:.2f}/{row['p99']:.2f}" if row else "—",
+            f"{alert['p50']:.2f}/{alert['p99']:.2f}" if alert else "—",
+        )  # fmt: skip
+    out.print(lv)
