@@ -166,6 +166,26 @@ def register(app: typer.Typer) -> None:
                    f"{factor} v{r.from_version} -> v{r.to_version}: {r.original_co2e_t:.6f} t -> "
                    f"{r.corrected_co2e_t:.6f} t CO2e (event #{r.event_id})")  # fmt: skip
 
+    @ev.command()
+    def bench(
+        batches: Annotated[int, typer.Option(min=1, help="synthetic batches")] = 20000,
+        block: Annotated[int, typer.Option(min=1, help="batches per sealed block")] = 1000,
+        db: Annotated[bool, typer.Option(help="also through the ledger in a scratch database")] = True,
+    ) -> None:
+        """Print how fast batches are hashed, chained and sealed."""
+        from evidence.bench import in_memory, synthetic, through_db
+        from nengtan.settings import load_settings
+
+        records = synthetic(batches)
+        mem = in_memory(records, block)
+        typer.echo(f"in memory: {mem['batches']} batches in {mem['seconds']:.3f} s "
+                   f"({mem['batches_per_s']:,.0f} batches/s)")  # fmt: skip
+        if db:
+            r = through_db(load_settings().dsn, records, block)
+            typer.echo(f"ledger (PostgreSQL): append {r['append_s']:.2f} s "
+                       f"({r['append_batches_per_s']:,.0f} batches/s), seal {r['seal_s']:.3f} s "
+                       f"({r['seals']} seals)")  # fmt: skip
+
     @fac.command("sync")
     def factors_sync(by: Annotated[str, typer.Option(help="who loads them")] = "nengtan") -> None:
         """Store the factor library's records as versions (new or changed ones only)."""

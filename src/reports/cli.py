@@ -7,6 +7,14 @@ from typing import Annotated, Any
 
 import typer
 
+Ent = Annotated[str, typer.Option(help="enterprise id")]
+Year = Annotated[int, typer.Option(help="calendar year (UTC)")]
+ParkOpt = Annotated[Path | None, typer.Option("--park", help="park YAML (names, units, output)")]
+By = Annotated[str, typer.Option(help="who issues the report")]
+Draft = Annotated[bool, typer.Option(help="do not freeze a revision")]
+Revise = Annotated[bool, typer.Option(help="issue a new revision when figures changed")]
+Reason = Annotated[str | None, typer.Option(help="why a new revision")]
+
 
 def _body(conn: Any, enterprise: str, year: int, park_file: Path | None, by: str,
           draft: bool, revise: bool, reason: str | None) -> dict[str, Any]:  # fmt: skip
@@ -31,14 +39,6 @@ def register(app: typer.Typer) -> None:
     """Mount the ``report`` group."""
     rep = typer.Typer(help="Emission reports and verification packs.", no_args_is_help=True)
     app.add_typer(rep, name="report")
-
-    Ent = Annotated[str, typer.Option(help="enterprise id")]
-    Year = Annotated[int, typer.Option(help="calendar year (UTC)")]
-    ParkOpt = Annotated[Path | None, typer.Option("--park", help="park YAML (names, units, output)")]
-    By = Annotated[str, typer.Option(help="who issues the report")]
-    Draft = Annotated[bool, typer.Option(help="do not freeze a revision")]
-    Revise = Annotated[bool, typer.Option(help="issue a new revision when figures changed")]
-    Reason = Annotated[str | None, typer.Option(help="why a new revision")]
 
     @rep.command()
     def emissions(
