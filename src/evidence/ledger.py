@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from evidence import events
@@ -28,6 +29,7 @@ from evidence.hashing import GENESIS, chain_hash, merkle_root, sha256_hex
 from evidence.seals import Conn, Seal, insert_seal
 from ingest.contract import TOPIC_READINGS
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MANUAL_PREFIX = "manual:"
 """Device prefix of manually entered batches (``ingest.manual``): the suffix is who entered them."""
 
@@ -85,8 +87,7 @@ class Ledger:
     def next_offsets(self) -> dict[int, int]:
         """Partition -> the next offset to read (one past the newest stored)."""
         rows = self.conn.execute(
-            'SELECT "partition", max("offset") + 1 FROM evidence_batches WHERE topic = %s'
-            ' GROUP BY "partition"',
+            'SELECT "partition", next_offset FROM evidence_positions WHERE topic = %s',
             (self.topic,),
         ).fetchall()
         return {int(p): int(o) for p, o in rows}
@@ -99,6 +100,12 @@ class Ledger:
         with self.conn.transaction():
             nxt = self.next_offsets()
             heads: dict[str, tuple[str, int]] = {}
+            wanted = sorted({describe(r)[0] for r in ordered})
+            for device, h, n in self.conn.execute(
+                "SELECT device, chain_hash, n_batches FROM evidence_heads WHERE device = ANY(%s)",
+                (wanted,),
+            ).fetchall():
+                heads[device] = (h, int(n))
             rows: list[tuple[Any, ...]] = []
             manual: list[tuple[str, int | None, int | None, str, RawRecord]] = []
             for rec in ordered:
@@ -106,13 +113,7 @@ class Ledger:
                     continue
                 nxt[rec.partition] = rec.offset + 1
                 device, seq, sent_ms = describe(rec)
-                if device not in heads:
-                    got = self.conn.execute(
-                        "SELECT chain_hash, n_batches FROM evidence_heads WHERE device = %s",
-                        (device,),
-                    ).fetchone()
-                    heads[device] = (got[0], int(got[1])) if got else (GENESIS, 0)
-                prev, n = heads[device]
+                prev, n = heads.get(device, (GENESIS, 0))
                 bh = sha256_hex(rec.value)
                 ch = chain_hash(prev, bh)
                 heads[device] = (ch, n + 1)
@@ -123,18 +124,24 @@ class Ledger:
             if not rows:
                 return 0
             with self.conn.cursor() as cur:
-                cur.executemany(
-                    'INSERT INTO evidence_batches (topic, "partition", "offset", device, seq,'
-                    " sent_ts, payload, batch_hash, prev_chain, chain_hash) VALUES"
-                    " (%s, %s, %s, %s, %s, 'epoch'::timestamptz + %s * INTERVAL '1 millisecond',"
-                    " %s, %s, %s, %s)",
-                    rows,
-                )
+                with cur.copy(
+                    'COPY evidence_batches (topic, "partition", "offset", device, seq, sent_ts,'
+                    " payload, batch_hash, prev_chain, chain_hash) FROM STDIN"
+                ) as copy:
+                    for r in rows:
+                        sent = None if r[5] is None else _EPOCH + timedelta(milliseconds=r[5])
+                        copy.write_row((*r[:5], sent, *r[6:]))
                 cur.executemany(
                     "INSERT INTO evidence_heads (device, chain_hash, n_batches) VALUES (%s, %s, %s)"
                     " ON CONFLICT (device) DO UPDATE SET chain_hash = EXCLUDED.chain_hash,"
                     " n_batches = EXCLUDED.n_batches",
                     [(d, h, n) for d, (h, n) in heads.items()],
+                )
+                cur.executemany(
+                    'INSERT INTO evidence_positions (topic, "partition", next_offset)'
+                    " VALUES (%s, %s, %s) ON CONFLICT (topic, \"partition\")"
+                    " DO UPDATE SET next_offset = EXCLUDED.next_offset",
+                    [(self.topic, p, o) for p, o in nxt.items()],
                 )
             for device, seq, sent_ms, bh, rec in manual:
                 events.record(self.conn, "manual_entry", device, device[len(MANUAL_PREFIX):],
