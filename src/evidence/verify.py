@@ -155,12 +155,23 @@ def _check_batch_seals(conn: Conn, out: Verification, readings_seals: list[Seal]
             out.add("seals", name, "Merkle root of its batches differs from the sealed root")
 
 
+SENT_MARGIN_MS = 86_400_000
+"""Batches sent up to a day outside a verification window are read for its readings (a late
+batch carries older readings)."""
+
+
 def _expected_readings(conn: Conn, from_ms: int | None, to_ms: int | None) -> Iterator[tuple[Any, ...]]:
-    """(point, ts_ms, value, q, device, seq, batch name) of every reading in the ledger's
-    batches (whatever their sent time; the reading window is applied by the caller)."""
+    """(point, ts_ms, value, q, device, seq, batch name) of every reading in ``[from_ms, to_ms)``
+    of the ledger's batches sent within a day of that window."""
+    where, args = _window(
+        "sent_ts",
+        None if from_ms is None else from_ms - SENT_MARGIN_MS,
+        None if to_ms is None else to_ms + SENT_MARGIN_MS,
+    )
     cur = conn.execute(
         'SELECT topic, "partition", "offset", device, seq, payload FROM evidence_batches'
-        ' ORDER BY topic, "partition", "offset"'
+        f' WHERE TRUE{where} ORDER BY topic, "partition", "offset"',
+        args,
     )
     for topic, part, off, device, seq, payload in cur:
         try:
@@ -212,6 +223,7 @@ def _check_raw_rows(conn: Conn, out: Verification, from_ms: int | None, to_ms: i
                 f"stored value {value!r} q={q} but {batch} says {ev!r} q={eq}")  # fmt: skip
     where, args = _window("r.ts", from_ms, to_ms)
     rts = "(extract(epoch FROM r.ts) * 1000)::bigint"
+    loaded = {(e[4], e[5]) for e in expected}
     for point, ts_ms, device, seq, in_ledger, pending in conn.execute(
         f"SELECT r.point, {rts}, r.device, r.seq,"
         " EXISTS (SELECT 1 FROM evidence_batches b WHERE b.device = r.device AND b.seq = r.seq),"
@@ -224,8 +236,10 @@ def _check_raw_rows(conn: Conn, out: Verification, from_ms: int | None, to_ms: i
         name = f"readings_raw point={point} ts={ts_ms}"
         if pending:
             out.pending += 1
-        elif in_ledger:
+        elif in_ledger and (device, seq) in loaded:
             out.add("raw readings", name, f"not in the batch it names (device {device}, seq {seq})")
+        elif in_ledger:
+            out.count("raw readings outside the window's batches")
         else:
             out.add("raw readings", name,
                     f"no evidence batch device {device} seq {seq} (added outside ingestion)")  # fmt: skip

@@ -175,3 +175,27 @@ def test_correction_and_recalculation_are_recorded_without_rewriting(db: str) ->
         kinds = [e.kind for e in events.events(conn)][-2:]
         assert kinds == ["factor_version", "recalculation"]
         assert verify(conn).ok
+
+
+def test_window_limits_the_check_and_still_names_a_change_inside(db: str) -> None:
+    with psycopg.connect(db, autocommit=True) as conn:
+        populate(conn)
+        conn.execute("UPDATE readings_raw SET value = -1 WHERE point = 'e1.gas'"
+                     f" AND ts = 'epoch'::timestamptz + {T0 + 4 * MIN} * INTERVAL '1 millisecond'")  # fmt: skip
+        inside = verify(conn, T0 + 3 * MIN, T0 + 5 * MIN)
+        before = verify(conn, T0, T0 + 3 * MIN)
+    assert inside.counts["raw readings"] == 4  # two devices × minutes 3 and 4
+    assert [p.record for p in inside.problems] == [f"readings_raw point=e1.gas ts={T0 + 4 * MIN}"]
+    assert before.ok, before.problems
+
+
+def test_manual_entry_is_an_event_naming_who(db: str) -> None:
+    with psycopg.connect(db, autocommit=True) as conn:
+        populate(conn)
+        value = batch("manual:alice", 0, "e1.diesel", T0, 1.25)
+        Ledger(conn, block=3).append([RawRecord(2, 0, b"manual:alice", value)])
+        (ev,) = events.events(conn, "manual_entry")
+        assert (ev.subject, ev.actor, ev.at_ms) == ("manual:alice", "alice", T0 + 500)
+        assert ev.body["batch_hash"] == sha256_hex(value)
+        Writer(conn).write([(TOPIC_READINGS, value, T0)])
+        assert verify(conn).ok
