@@ -84,14 +84,21 @@ def register(app: typer.Typer) -> None:
         to: Annotated[str | None, typer.Option(help="end, exclusive")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
         show: Annotated[int, typer.Option(help="problems to list")] = 20,
+        roots: Annotated[bool, typer.Option(help="also compare with the roots published on nt.evidence.roots.v1")] = False,
     ) -> None:
         """Recompute every hash; exit 1 naming the first broken link if anything was altered."""
         import json
 
         from evidence.verify import verify as run
+        from nengtan.settings import load_settings
 
+        published = None
+        if roots:
+            from evidence.consumer import published_roots
+
+            published = published_roots(load_settings().bootstrap)
         with connect_db() as conn:
-            result = run(conn, parse_when(from_, "--from"), parse_when(to, "--to"))
+            result = run(conn, parse_when(from_, "--from"), parse_when(to, "--to"), published)
         if as_json:
             typer.echo(json.dumps(result.as_dict(), indent=2, ensure_ascii=False))
         else:

@@ -133,3 +133,35 @@ def run_sealer(bootstrap: str, dsn: str, opts: SealOptions) -> SealStats:
         producer.close(timeout=10)
         conn.close()
     return stats
+
+
+def published_roots(bootstrap: str, timeout_s: float = 10.0) -> set[str]:
+    """Every ``seal_hash`` published on ``nt.evidence.roots.v1`` (read from the beginning)."""
+    import json
+
+    from kafka import KafkaConsumer, TopicPartition
+
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
+                             client_id="nengtan-evidence-verify")  # fmt: skip
+    try:
+        parts = consumer.partitions_for_topic(TOPIC_ROOTS) or set()
+        tps = [TopicPartition(TOPIC_ROOTS, p) for p in sorted(parts)]
+        if not tps:
+            return set()
+        consumer.assign(tps)
+        consumer.seek_to_beginning(*tps)
+        end = consumer.end_offsets(tps)
+        out: set[str] = set()
+        deadline = time.monotonic() + timeout_s
+        while any(consumer.position(tp) < end[tp] for tp in tps):
+            if time.monotonic() > deadline:
+                raise ServiceError(f"reading {TOPIC_ROOTS} took longer than {timeout_s:.0f} s")
+            for recs in consumer.poll(timeout_ms=500).values():
+                for r in recs:
+                    try:
+                        out.add(str(json.loads(r.value)["seal_hash"]))
+                    except (ValueError, KeyError, TypeError):
+                        continue
+        return out
+    finally:
+        consumer.close(autocommit=False)

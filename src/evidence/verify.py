@@ -65,15 +65,21 @@ class Verification:
         }
 
 
-def verify(conn: Conn, from_ms: int | None = None, to_ms: int | None = None) -> Verification:
+def verify(conn: Conn, from_ms: int | None = None, to_ms: int | None = None,
+           published: set[str] | None = None) -> Verification:  # fmt: skip
     """Run every check over ``[from_ms, to_ms)`` (batches by sent time, readings by their
-    time, records by their period; chains of seals, factors and events always whole)."""
+    time, records by their period; chains of seals, factors and events always whole). With
+    ``published`` (the seal hashes read from ``nt.evidence.roots.v1``), every seal marked
+    published must be among them: a ledger rewritten after publication is caught even if every
+    hash in the database was recomputed."""
     out = Verification()
     with conn.transaction():
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         all_seals = seals(conn)
         _check_batches(conn, out, from_ms, to_ms)
         _check_seal_chains(out, all_seals)
+        if published is not None:
+            _check_published(conn, out, published)
         _check_batch_seals(conn, out, [s for s in all_seals if s.kind == "readings"])
         _check_raw_rows(conn, out, from_ms, to_ms)
         for table in TABLES.values():
@@ -141,6 +147,17 @@ def _check_seal_chains(out: Verification, all_seals: list[Seal]) -> None:
         if s.prev_seal_hash != want:
             out.add("seals", name, "does not link to the previous seal of its kind")
         last[(s.kind, s.scope)] = s.seal_hash
+
+
+def _check_published(conn: Conn, out: Verification, published: set[str]) -> None:
+    for seal_id, kind, scope, h in conn.execute(
+        "SELECT seal_id, kind, scope, seal_hash FROM evidence_seals"
+        " WHERE published_at IS NOT NULL ORDER BY seal_id"
+    ).fetchall():
+        out.count("published roots")
+        if h not in published:
+            out.add("published roots", f"evidence_seals #{seal_id} ({kind} {scope})",
+                    "its seal hash is not among the roots published on nt.evidence.roots.v1")  # fmt: skip
 
 
 def _check_batch_seals(conn: Conn, out: Verification, readings_seals: list[Seal]) -> None:

@@ -10,9 +10,9 @@ import uuid
 import psycopg
 import pytest
 
-from evidence.consumer import SealOptions, run_sealer
-from evidence.hashing import sha256_hex
-from evidence.seals import TOPIC_ROOTS
+from evidence.consumer import SealOptions, published_roots, run_sealer
+from evidence.hashing import chain_hash, merkle_root, sha256_hex
+from evidence.seals import TOPIC_ROOTS, seal_hash_of, seals
 from evidence.verify import verify
 from ingest.contract import TOPIC_READINGS
 from nengtan.settings import Settings
@@ -69,3 +69,29 @@ def test_seal_consumer_hashes_exact_bytes_once_and_publishes_roots(
     published = {json.loads(m.value)["seal_hash"] for m in consumer}
     consumer.close()
     assert seal_hashes <= published
+    assert published_roots(stack_settings.bootstrap) == published
+
+    # a thorough rewrite: the newest batch of a partition changed and every hash above it
+    # recomputed in the database; only the published roots still show it
+    with psycopg.connect(db, autocommit=True) as conn:
+        # the newest batch of the partition: in the newest seal, the last of its source
+        part, off, prev, payload, seal_id = conn.execute(
+            'SELECT "partition", "offset", prev_chain, payload, seal_id FROM evidence_batches'
+            ' WHERE "partition" = (SELECT "partition" FROM evidence_batches WHERE device = %s'
+            ' LIMIT 1) ORDER BY "offset" DESC LIMIT 1', (devices[0],)).fetchone()  # fmt: skip
+        forged = bytes(payload) + b" "
+        bh = sha256_hex(forged)
+        ch = chain_hash(prev, bh)
+        conn.execute('UPDATE evidence_batches SET payload = %s, batch_hash = %s, chain_hash = %s'
+                     ' WHERE "partition" = %s AND "offset" = %s', (forged, bh, ch, part, off))  # fmt: skip
+        leaves = [r[0] for r in conn.execute(
+            'SELECT chain_hash FROM evidence_batches WHERE seal_id = %s ORDER BY "offset"',
+            (seal_id,)).fetchall()]  # fmt: skip
+        (s,) = [x for x in seals(conn) if x.seal_id == seal_id]
+        root = merkle_root(leaves)
+        h = seal_hash_of(s.kind, s.scope, s.range_from, s.range_to, s.n_leaves, root, s.prev_seal_hash)
+        conn.execute("UPDATE evidence_seals SET root = %s, seal_hash = %s WHERE seal_id = %s",
+                     (root, h, seal_id))  # fmt: skip
+        assert verify(conn).ok  # consistent inside the database ...
+        caught = verify(conn, published=published_roots(stack_settings.bootstrap))
+    assert [p.record for p in caught.problems] == [f"evidence_seals #{seal_id} (readings {s.scope})"]
