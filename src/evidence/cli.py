@@ -136,11 +136,12 @@ def register(app: typer.Typer) -> None:
                 except ValueError:
                     raise ConfigError(f"--month {month!r}: expected YYYY-MM") from None
                 result = lin.enterprise_month(conn, enterprise, y, m,
-                                              None if method == "all" else method)  # fmt: skip
+                                              None if method == "all" else method,
+                                              detail=csv_dir is not None)  # fmt: skip
             elif stack and hour:
                 h = parse_when(hour, "--hour")
                 assert h is not None
-                result = lin.stack_hour(conn, stack, h)
+                result = lin.stack_hour(conn, stack, h, detail=csv_dir is not None)
             else:
                 raise ConfigError("give --enterprise and --month, or --stack and --hour")
         if csv_dir is not None:

@@ -158,15 +158,20 @@ def _summary_by(rows: list[dict[str, Any]], keys: tuple[str, ...], sums: tuple[s
 
 
 def source_lineage(conn: Conn, start_ms: int, end_ms: int, *, enterprise: str | None = None,
-                   source: str | None = None, method: str | None = None) -> dict[str, Any]:  # fmt: skip
-    """The full lineage of the emission records selected (all detail lists included)."""
+                   source: str | None = None, method: str | None = None,
+                   detail: bool = True) -> dict[str, Any]:  # fmt: skip
+    """The lineage of the emission records selected: summaries per source, factor, point, and
+    (with ``detail``) every record, interval, reading and CEMS hour with its evidence hashes.
+    Without ``detail`` the summaries are computed in the database (a year stays quick)."""
+    if not detail:
+        return _summary(conn, start_ms, end_ms, enterprise, source, method)
     recs = emission_records(conn, start_ms, end_ms, enterprise=enterprise, source=source,
                             method=method)  # fmt: skip
     calc_points = sorted({r["source"] for r in recs if r["method"] == "calculated"})
     stacks = sorted({r["source"] for r in recs if r["method"] == "measured"})
     cons = consumption_records(conn, calc_points, start_ms, end_ms) if calc_points else []
     raw = raw_readings(conn, calc_points, start_ms, end_ms) if calc_points else []
-    stack_points = _stack_points(conn, stacks)
+    stack_points = _stack_points(conn, stacks, start_ms, end_ms)
     raw_cems = raw_readings(conn, stack_points, start_ms, end_ms) if stack_points else []
     cems = _cems_hours(conn, stacks, start_ms, end_ms) if stacks else []
     day = datetime.fromtimestamp(start_ms / 1000, UTC).date()
@@ -185,10 +190,66 @@ def source_lineage(conn: Conn, start_ms: int, end_ms: int, *, enterprise: str | 
     }
 
 
-def _stack_points(conn: Conn, stacks: list[str]) -> list[str]:
+def _leaf_join(table: str, key_sql: str) -> str:
+    return (f" LEFT JOIN evidence_leaves l ON l.record_key = '{table}:' || {key_sql}")
+
+
+def _summary(conn: Conn, start_ms: int, end_ms: int, enterprise: str | None, source: str | None,
+             method: str | None) -> dict[str, Any]:  # fmt: skip
+    key = (f"e.source || '|' || {_ms('e.start_ts')} || '|' || {_ms('e.end_ts')}")
+    sources = _dicts(conn.execute(
+        "SELECT e.source, e.category, e.scope, e.method, e.factor_id, count(*) AS n,"
+        " count(l.leaf_hash) AS sealed, sum(e.co2e_t) AS co2e_t FROM emissions e"
+        + _leaf_join("emissions", key)
+        + f" WHERE e.start_ts >= {_TS} AND e.start_ts < {_TS}"
+        " AND (%s::text IS NULL OR e.enterprise = %s) AND (%s::text IS NULL OR e.source = %s)"
+        " AND (%s::text IS NULL OR e.method = %s)"
+        " GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5",
+        (start_ms, end_ms, enterprise, enterprise, source, source, method, method),
+    ))  # fmt: skip
+    for r in sources:
+        r["co2e_t"] = float(r["co2e_t"])
+    calc = sorted({r["source"] for r in sources if r["method"] == "calculated"})
+    stacks = sorted({r["source"] for r in sources if r["method"] == "measured"})
+    ckey = f"c.point || '|' || {_ms('c.start_ts')} || '|' || {_ms('c.end_ts')}"
+    cons = _dicts(conn.execute(
+        "SELECT c.point, c.carrier, c.uom, count(*) AS n, count(l.leaf_hash) AS sealed,"
+        " sum(c.quantity) AS quantity, sum(c.kgce) AS kgce FROM consumption c"
+        + _leaf_join("consumption", ckey)
+        + f" WHERE c.point = ANY(%s) AND c.start_ts >= {_TS} AND c.start_ts < {_TS}"
+        " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+        (calc, start_ms, end_ms),
+    ))  # fmt: skip
+    points = calc + _stack_points(conn, stacks, start_ms, end_ms)
+    raw = _dicts(conn.execute(
+        "SELECT r.point, count(*) AS n, count(b.batch_hash) AS sealed FROM readings_raw r"
+        " LEFT JOIN LATERAL (SELECT batch_hash FROM evidence_batches b WHERE b.device = r.device"
+        " AND b.seq = r.seq LIMIT 1) b ON TRUE"
+        f" WHERE r.point = ANY(%s) AND r.ts >= {_TS} AND r.ts <= {_TS} GROUP BY 1 ORDER BY 1",
+        (points, start_ms, end_ms),
+    ))  # fmt: skip
+    day = datetime.fromtimestamp(start_ms / 1000, UTC).date()
+    return {
+        "figure": {"enterprise": enterprise, "source": source, "method": method,
+                   "start_ms": start_ms, "end_ms": end_ms,
+                   "co2e_t": sum(r["co2e_t"] for r in sources),
+                   "n_emission_records": sum(int(r["n"]) for r in sources)},
+        "sources": sources,
+        "factors": factors(conn, [r["factor_id"] for r in sources], day),
+        "consumption": [{**r, "quantity": float(r["quantity"]), "kgce": float(r["kgce"])}
+                        for r in cons],
+        "raw": raw,
+    }
+
+
+def _stack_points(conn: Conn, stacks: list[str], start_ms: int, end_ms: int) -> list[str]:
+    """The species points ``{stack}.{species}`` with readings in the period."""
+    if not stacks:
+        return []
     rows = conn.execute(
-        "SELECT DISTINCT point FROM readings_raw WHERE point LIKE ANY(%s)",
-        ([s.replace("%", r"\%").replace("_", r"\_") + ".%" for s in stacks],),
+        "SELECT DISTINCT point FROM readings_raw WHERE point LIKE ANY(%s)"
+        f" AND ts >= {_TS} AND ts <= {_TS}",
+        ([s.replace("%", r"\%").replace("_", r"\_") + ".%" for s in stacks], start_ms, end_ms),
     ).fetchall()
     return sorted(r[0] for r in rows)
 
@@ -204,16 +265,16 @@ def _cems_hours(conn: Conn, stacks: list[str], start_ms: int, end_ms: int) -> li
 
 
 def enterprise_month(conn: Conn, enterprise: str, year: int, month: int,
-                     method: str | None = "calculated") -> dict[str, Any]:  # fmt: skip
+                     method: str | None = "calculated", detail: bool = True) -> dict[str, Any]:  # fmt: skip
     """Lineage of an enterprise's monthly CO₂e (calculated by default; measured separately)."""
     start, end = month_range_ms(year, month)
-    return source_lineage(conn, start, end, enterprise=enterprise, method=method)
+    return source_lineage(conn, start, end, enterprise=enterprise, method=method, detail=detail)
 
 
-def stack_hour(conn: Conn, stack: str, hour_start_ms: int) -> dict[str, Any]:
+def stack_hour(conn: Conn, stack: str, hour_start_ms: int, detail: bool = True) -> dict[str, Any]:
     """Lineage of one stack's hourly CO₂ mass (a measured record)."""
     return source_lineage(conn, hour_start_ms, hour_start_ms + 3_600_000, source=stack,
-                          method="measured")  # fmt: skip
+                          method="measured", detail=detail)  # fmt: skip
 
 
 def without_detail(lineage: dict[str, Any]) -> dict[str, Any]:

@@ -92,6 +92,13 @@ def test_monthly_figure_traces_to_raw_readings(client: tuple[Any, dict[str, str]
     assert factor["version_in_force"] == 1
     assert factor["versions"][0]["provenance"]["source"]
     assert "hengli" not in resp.text
+    # the summary computed in the database (no detail) says the same
+    quick = c.get("/api/v1/lineage/enterprise/acme", params={"year": 2026, "month": 1},
+                  headers=h).json()  # fmt: skip
+    assert "detail" not in quick
+    assert quick["figure"] == body["figure"]
+    assert quick["sources"] == body["sources"] and quick["sources"][0]["sealed"] == 10
+    assert quick["consumption"] == body["consumption"] and quick["raw"] == body["raw"]
 
 
 def test_another_enterprises_figure_is_refused(client: tuple[Any, dict[str, str]]) -> None:

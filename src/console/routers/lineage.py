@@ -25,7 +25,7 @@ _LIMIT = Query(1000, ge=1, le=100000, description="rows per detail list")
 
 def _shape(result: dict[str, Any], detail: bool, limit: int) -> dict[str, Any]:
     out = lineage.without_detail(result)
-    if detail:
+    if detail and "detail" in result:
         out["detail"] = {k: v[:limit] for k, v in result["detail"].items()}
         out["detail_truncated"] = {k: len(v) > limit for k, v in result["detail"].items()}
     return out
@@ -58,11 +58,12 @@ def enterprise_period(
     y = year or datetime.now(UTC).year
     m = None if method == "all" else method
     if month is not None:
-        result = lineage.enterprise_month(conn, enterprise, y, month, m)
+        result = lineage.enterprise_month(conn, enterprise, y, month, m, detail)
     else:
         start = int(datetime(y, 1, 1, tzinfo=UTC).timestamp() * 1000)
         end = int(datetime(y + 1, 1, 1, tzinfo=UTC).timestamp() * 1000) if y < 9999 else 253402300800000
-        result = lineage.source_lineage(conn, start, end, enterprise=enterprise, method=m)
+        result = lineage.source_lineage(conn, start, end, enterprise=enterprise, method=m,
+                                         detail=detail)
     return _shape(result, detail, limit)
 
 
@@ -88,7 +89,7 @@ def stack_hour(
         ).fetchone()
         hour_start_ms = int(row[0]) if row and row[0] is not None else 0
     hour = hour_start_ms - hour_start_ms % 3_600_000
-    return _shape(lineage.stack_hour(conn, stack, hour), detail, limit)
+    return _shape(lineage.stack_hour(conn, stack, hour, detail), detail, limit)
 
 
 @router.get("/source/{source}")
@@ -104,5 +105,6 @@ def source_period(
     """Any source's emissions over ``[start_ms, end_ms)`` (a line of a report)."""
     if not scope.may_see(_enterprise_of(conn, source)):
         raise Forbidden(f"source {source!r} is outside your scope")
-    result = lineage.source_lineage(conn, start_ms or 0, end_ms or 32503680000000, source=source)
+    result = lineage.source_lineage(conn, start_ms or 0, end_ms or 32503680000000, source=source,
+                                     detail=detail)
     return _shape(result, detail, limit)
