@@ -41,13 +41,13 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "park-small.yaml"
 SIM_S = 45.0
 """Wall seconds simulated per scenario (45 simulated minutes at 60×)."""
 DOWN_S = 6.0
-PROCESSES = ("worker", "sink", "adapters")
+PROCESSES = ("worker", "sink", "adapters-mqtt", "adapters-poll")
 SERVICES = ("kafka", "postgres", "mosquitto")
 
 SCENARIOS: dict[str, tuple[str, ...]] = {
     "worker": ("worker",),
     "sink": ("sink",),
-    "adapters": ("adapters",),
+    "adapters": ("adapters-mqtt", "adapters-poll"),
     "kafka": ("kafka",),
     "postgres": ("postgres",),
     "mosquitto": ("mosquitto",),
@@ -157,7 +157,7 @@ def test_kill_and_restart_reconciles_exactly(
             time.sleep(1.0)
         restarted += revive(pipe)
         pipe.finish(quiet_s=12.0, timeout_s=300.0)
-        sampled = {"modbus", "opcua"} if "adapters" in victims else {"modbus"}
+        sampled = {"modbus", "opcua"} if "adapters-poll" in victims else {"modbus"}
         verdict = pipe.reconcile(sampled_rate_protocols=frozenset(sampled))
     finally:
         pipe.stop()

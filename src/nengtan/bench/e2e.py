@@ -73,7 +73,7 @@ class Offsets:
         self.consumer = KafkaConsumer(bootstrap_servers=bootstrap, client_id="nengtan-bench-end")
 
     def committed(self, group: str) -> int:
-        offsets = self.admin.list_consumer_group_offsets(group)
+        offsets = self.admin.list_group_offsets(group).get(group, {})
         return sum(o.offset for tp, o in offsets.items() if tp.topic == TOPIC and o.offset >= 0)
 
     def end(self) -> int:

@@ -59,7 +59,7 @@ def group_lag(bootstrap: str, group: str) -> int | None:
     try:
         committed = {
             tp: o.offset
-            for tp, o in admin.list_consumer_group_offsets(group).items()
+            for tp, o in admin.list_group_offsets(group).get(group, {}).items()
             if o.offset >= 0
         }
         if not committed:
@@ -124,34 +124,45 @@ class Pipeline:
         if self.console_port is not None:
             self.children.start("console", ["console", "--park", park,
                                             "--port", str(self.console_port)])  # fmt: skip
-        self.children.start("adapters", ["adapters", park, "--spool-dir", str(self.spool_dir)],
-                            env={simclock.ENV: str(self.work_dir / "clock.json")})  # fmt: skip
-        self._wait_until(self._mqtt_subscribed, "adapters", 90.0, "MQTT adapter subscribed")
+        self.children.start("adapters-mqtt", ["adapters", park, "--only", "mqtt",
+                                              "--spool-dir", str(self.spool_dir("mqtt"))])  # fmt: skip
+        self._wait_until(self._mqtt_subscribed, "adapters-mqtt", 90.0, "MQTT subscription")
         sim = ["simulate", park, "--speed", str(self.speed), "--truth", str(self.truth_file),
                "--log", str(self.log_file), "--clock", str(self.work_dir / "clock.json")]  # fmt: skip
         if duration_s is not None:
             sim += ["--duration", str(duration_s)]
         self.children.start("simulate", sim)
         self._wait_until((self.work_dir / "clock.json").exists, "simulate", 60.0, "clock.json")
+        # pollers only once the simulated servers are set up: before that a Modbus server
+        # answers zeros, which a poller would store as a first value (docs/streams.md)
+        time.sleep(1.0)
+        self.children.start("adapters-poll", ["adapters", park, "--only", "modbus,opcua",
+                                              "--spool-dir", str(self.spool_dir("poll"))],
+                            env={simclock.ENV: str(self.work_dir / "clock.json")})  # fmt: skip
+        time.sleep(2.0)
         if self.dead():
             name = self.dead()[0]
             raise ServiceError(f"{name} exited at start:\n{self.children.log_tail(name)}")
 
-    @property
-    def spool_dir(self) -> Path:
-        return self.work_dir / "state" / "adapters"
+    ADAPTERS = ("adapters-mqtt", "adapters-poll")
+    """Two adapter processes: the MQTT subscriber starts before the simulators, the Modbus and
+    OPC UA pollers after them; each has its own spool."""
 
-    @property
-    def adapter_status_file(self) -> Path:
-        """The adapters' ``status.json`` (written beside their spool every second)."""
-        return self.spool_dir / "status.json"
+    def spool_dir(self, which: str) -> Path:
+        return self.work_dir / "state" / f"adapters-{which}"
+
+    def adapter_status(self) -> list[dict[str, Any]]:
+        """The adapters' ``status.json`` documents (written beside each spool every second)."""
+        out = []
+        for which in ("mqtt", "poll"):
+            try:
+                out.append(json.loads((self.spool_dir(which) / "status.json").read_text("utf-8")))
+            except (OSError, ValueError):
+                continue
+        return out
 
     def _mqtt_subscribed(self) -> bool:
-        try:
-            status = json.loads(self.adapter_status_file.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return False
-        return bool(status.get("adapters", {}).get("mqtt", {}).get("connected"))
+        return any(s.get("adapters", {}).get("mqtt", {}).get("connected") for s in self.adapter_status())
 
     def _wait_until(self, ready: Callable[[], bool], child: str, timeout_s: float, what: str) -> None:
         deadline = time.monotonic() + timeout_s
@@ -177,7 +188,8 @@ class Pipeline:
         if not self.truth_file.exists():
             raise ServiceError(f"simulate wrote no truth file:\n{self.children.log_tail('simulate')}")
         time.sleep(2.0)  # a last poll of the final values
-        self.children.stop("adapters", timeout_s=60.0)
+        for name in self.ADAPTERS:
+            self.children.stop(name, timeout_s=60.0)
         self.settle(quiet_s, timeout_s)
 
     def settle(self, quiet_s: float = 10.0, timeout_s: float = 300.0) -> None:

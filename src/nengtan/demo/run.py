@@ -125,7 +125,7 @@ def live_view(out: Console, pipe: Pipeline, url: str, duration_s: float | None) 
                 elapsed = time.monotonic() - started
                 if duration_s is not None and elapsed >= duration_s + 5:
                     break
-                snap = sample(pipe.dsn, table, pipe.adapter_status_file)
+                snap = sample(pipe.dsn, table, pipe.adapter_status())
                 info["elapsed"] = f"{elapsed:.0f} s"
                 if pipe.dead():
                     info["NOT RUNNING"] = ", ".join(pipe.dead())

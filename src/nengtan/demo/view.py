@@ -8,10 +8,8 @@ inventory inputs (purchased, fuel, feedstock) minus exports.
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -41,16 +39,12 @@ class Snapshot:
     error: str = ""
 
 
-def sample(dsn: str, table: PointTable, status_file: Path) -> Snapshot:
-    """Query the database and read the adapters' status; errors become a note, not a crash
+def sample(dsn: str, table: PointTable, adapter_status: list[dict[str, Any]]) -> Snapshot:
+    """Query the database and sum the adapters' status; errors become a note, not a crash
     (the view keeps going while a service restarts)."""
     snap = Snapshot(time.monotonic())
-    try:
-        status = json.loads(status_file.read_text(encoding="utf-8"))
-        snap.readings_in = int(status.get("readings", 0))
-        snap.dlq = int(status.get("dlq", 0))
-    except (OSError, ValueError):
-        pass
+    snap.readings_in = sum(int(s.get("readings", 0)) for s in adapter_status)
+    snap.dlq = sum(int(s.get("dlq", 0)) for s in adapter_status)
     try:
         with psycopg.connect(dsn, autocommit=True, connect_timeout=2) as conn:
             snap.readings_stored = int(conn.execute("SELECT count(*) FROM readings_raw").fetchone()[0])  # type: ignore[index]
