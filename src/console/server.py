@@ -25,6 +25,7 @@ def serve(
     from store.queries import connect
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("kafka").setLevel(logging.WARNING)  # its INFO is per-connection chatter
     settings = load_settings()
     overrides: dict[str, object] = {}
     if host is not None:
