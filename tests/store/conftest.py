@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Callable, Iterator
 
@@ -28,6 +29,8 @@ def fresh_dsn(stack_settings: Settings) -> Iterator[Callable[[], str]]:
         return make_conninfo(**params)
 
     yield make
+    if os.environ.get("NENGTAN_TEST_KEEP_STATE"):
+        return  # kept for a look after a failure
     with psycopg.connect(admin_dsn, autocommit=True) as conn:
         for name in made:
             conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")

@@ -34,6 +34,8 @@ def fresh_dsn(stack_settings: Settings) -> Iterator[Callable[[], str]]:
         return make_conninfo(**params)
 
     yield make
+    if os.environ.get("NENGTAN_TEST_KEEP_STATE"):
+        return  # kept for a look after a failure
     with psycopg.connect(admin_dsn, autocommit=True) as conn:
         for name in made:
             conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
@@ -76,6 +78,35 @@ class Procs:
         """SIGKILL: no shutdown hooks, no final commit."""
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
+
+    def wait_caught_up(self, group: str, topics: tuple[str, ...], timeout_s: float = 240.0) -> None:
+        """Wait until consumer group ``group`` has committed the end offset of every partition of
+        ``topics`` (it has processed everything written so far)."""
+        import time
+
+        from kafka import KafkaConsumer, TopicPartition
+        from kafka.admin import KafkaAdminClient
+
+        admin = KafkaAdminClient(bootstrap_servers=self.settings.bootstrap)
+        probe = KafkaConsumer(bootstrap_servers=self.settings.bootstrap)
+        try:
+            parts = [
+                TopicPartition(t, p)
+                for t in topics
+                for p in sorted(probe.partitions_for_topic(t) or ())
+            ]
+            deadline = time.monotonic() + timeout_s
+            while time.monotonic() < deadline:
+                ends = probe.end_offsets(parts)
+                done = admin.list_group_offsets({group: parts})[group]
+                lag = sum(ends[tp] - max(done[tp].offset if tp in done else 0, 0) for tp in parts)
+                if lag <= 0:
+                    return
+                time.sleep(1.0)
+            raise AssertionError(f"consumer group {group} still {lag} records behind on {topics}")
+        finally:
+            probe.close()
+            admin.close()
 
     def stop_all(self) -> None:
         for proc in self.running:

@@ -28,6 +28,7 @@ from ingest.contract import TOPIC_READINGS, ReadingBatch
 from ingest.park import load_park
 from nengtan.settings import Settings
 from store.migrate import migrate
+from store.sink import SINK_TOPICS
 from streams.points import build_point_table
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -193,6 +194,12 @@ def snapshot(dsn: str, s: str) -> dict[str, list[tuple[Any, ...]]]:
         }  # fmt: skip
 
 
+def settle(procs: Any, worker_group: str, sink_group: str) -> None:
+    """Wait until the worker has processed every reading so far, then the sink every output."""
+    procs.wait_caught_up(worker_group, (TOPIC_READINGS,))
+    procs.wait_caught_up(sink_group, SINK_TOPICS)
+
+
 def wait_rows(dsn: str, s: str, above: int, timeout_s: float = 120.0) -> int:
     """Wait until more than ``above`` consumption rows of this run are stored; their count."""
     deadline = time.monotonic() + timeout_s
@@ -264,14 +271,18 @@ def test_exact_totals_through_kills_and_a_replay(
 
     half = len(feed.messages) // 2
     publish(stack_settings, feed, 0, half)
-    worker = procs.start("worker", ["worker", str(park_file), "--app-id", f"w{s}"])
+    worker = procs.start(
+        "worker", ["worker", str(park_file), "--app-id", f"w{s}", "--loglevel", "info"]
+    )
     sink = procs.start("sink", ["sink", "--group-id", f"s{s}"], dsn)
     # SIGKILL the worker as soon as its first results land (offsets are committed every few
     # seconds, so some of its work is not committed yet), publish the rest while it is down
     at_kill = wait_rows(dsn, s, above=0)
     procs.kill(worker)
     publish(stack_settings, feed, half, len(feed.messages))
-    worker = procs.start("worker", ["worker", str(park_file), "--app-id", f"w{s}"])
+    worker = procs.start(
+        "worker", ["worker", str(park_file), "--app-id", f"w{s}", "--loglevel", "info"]
+    )
     # SIGKILL the sink while it is storing the restarted worker's results
     wait_rows(dsn, s, above=at_kill)
     procs.kill(sink)
@@ -279,14 +290,21 @@ def test_exact_totals_through_kills_and_a_replay(
 
     t = wait_for(dsn, feed)
     check(t, feed, park_file)
+    settle(procs, f"w{s}", f"s{s}")
     first = snapshot(dsn, s)
 
     # replay the whole input topic through a new worker and sink into a fresh database
     dsn2 = fresh_dsn()
     migrate(dsn2)
-    procs.start("worker2", ["worker", str(park_file), "--app-id", f"rw{s}"])
+    procs.start("worker2", ["worker", str(park_file), "--app-id", f"rw{s}", "--loglevel", "info"])
     procs.start("sink2", ["sink", "--group-id", f"rs{s}"], dsn2)
     t2 = wait_for(dsn2, feed)
     check(t2, feed, park_file)
-    time.sleep(5)  # let anything still in flight land, then compare every row
-    assert snapshot(dsn2, s) == first == snapshot(dsn, s)
+    settle(procs, f"rw{s}", f"rs{s}")
+    second = snapshot(dsn2, s)
+    for table in first:
+        a, b = {repr(r) for r in first[table]}, {repr(r) for r in second[table]}
+        only1, only2 = sorted(a - b), sorted(b - a)
+        assert not only1 and not only2, f"{table}: first only {only1[:5]}; replay only {only2[:5]}"
+    procs.wait_caught_up(f"s{s}", SINK_TOPICS)  # the first sink stored the replay's outputs too
+    assert snapshot(dsn, s) == first
