@@ -16,6 +16,7 @@ produce the very same records, which the sink upserts.
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
 import logging
 import time
@@ -133,7 +134,7 @@ def create_app(
             except (ValueError, KeyError, TypeError) as exc:
                 await reject("streams", f"reading batch not readable: {exc}", raw)
                 continue
-            state = dict(device_state[device])
+            state = _fresh(device_state[device])
             out = process_batch(table, rules, state, batch)
             futures: list[Awaitable[Any]] = []
             for c in out.consumption:
@@ -167,7 +168,7 @@ def create_app(
             except ValueError as exc:
                 await reject("streams", f"record not readable: {exc}", event.value or b"")
                 continue
-            state = dict(scope_state[enterprise])
+            state = _fresh(scope_state[enterprise])
             if rec.get("kind") == "seen":
                 on_seen(state, str(rec["device"]), int(rec["ts"]))
             else:
@@ -202,7 +203,7 @@ def create_app(
     async def park_agent(stream: faust.StreamT[bytes]) -> None:
         async for event in stream.events():
             rec = json.loads(event.value or b"")
-            state = dict(park_state[park.id])
+            state = _fresh(park_state[park.id])
             on_emission(state, rec, tz)
             out = advance(rules, state, "park", park.id)
             await deliver([await send(alerts, park.id, a) for a in out])
@@ -214,6 +215,13 @@ def create_app(
 
     _ = (devices, enterprises, park_agent, report)
     return app
+
+
+def _fresh(stored: dict[str, Any]) -> dict[str, Any]:
+    """A deep copy of a table value to work on. The table's own object must never change after
+    it was set: Faust serialises the changelog record later, when its buffer flushes, and a
+    value changed in place would reach the changelog ahead of outputs not yet delivered."""
+    return copy.deepcopy(stored)
 
 
 def _measured(h: Any) -> dict[str, Any]:
