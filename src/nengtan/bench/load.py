@@ -51,7 +51,8 @@ class BenchPark:
         for dev in [*self.device_ids(), ALARM_DEVICE]:
             ent = dev.removesuffix("-gw")
             ids = self.alarm_ids() if dev == ALARM_DEVICE else self.point_ids(dev)
-            lines += [f"  - id: {ent}", f"    name: {ent}", "    region: CN-JS",
+            lines += [f"  - id: {ent}", f"    name: {ent}", "    industry: chemicals",
+                      "    region: CN-JS",
                       "    devices:", f"      - {{id: {dev}, protocol: mqtt, update_s: 1}}",
                       "    points:"]  # fmt: skip
             lines += [

@@ -26,6 +26,7 @@ from nengtan.bench import e2e, limits
 from nengtan.bench.load import BenchPark, Driver
 from nengtan.demo.children import Children, child_env
 from nengtan.demo.run import demo_stack
+from nengtan.errors import ServiceError
 from nengtan.settings import load_settings
 
 RESULTS = Path(__file__).resolve().parents[3] / "bench" / "results"
@@ -47,9 +48,9 @@ class Plan:
     workers: int = 1
 
 
-QUICK = Plan("quick", (5_000, 20_000, 50_000), 8, 15, 30, 200_000, 2_000)
-FULL = Plan("full", (5_000, 10_000, 20_000, 40_000, 70_000, 100_000, 150_000), 15, 45, 600,
-            1_000_000, 10_000)  # fmt: skip
+QUICK = Plan("quick", (1_000, 2_000, 5_000, 10_000, 20_000, 50_000), 8, 15, 30, 200_000, 2_000)
+FULL = Plan("full", (1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000, 150_000), 15, 45,
+            600, 1_000_000, 10_000)  # fmt: skip
 
 
 def run_bench(plan: Plan, *, workers: int, out_dir: Path | None = None) -> dict[str, Any]:
@@ -117,9 +118,12 @@ def batch_bytes(points: int) -> int:
 def measure_pipeline(
     out: Console, s: Any, park: BenchPark, plan: Plan, workers: int, root: Path
 ) -> dict[str, Any]:
-    """Levels of increasing load, then the half-load run."""
+    """Levels of increasing load until one falls behind, then a run at half the maximum."""
     work = root / "run"
     park_file = park.write(root / "bench-park.yaml")
+    from ingest.park import load_park
+
+    load_park(park_file)  # a bad park is a clear error here, not silent children
     env = child_env(s.bootstrap, s.dsn, s.mqtt_host_port, work / "state", s.kafka_partitions)
     children = Children(env, work / "logs")
     sink_group, worker_group = "nt-bench-sink", "nt-bench-worker"
@@ -137,6 +141,9 @@ def measure_pipeline(
     half: e2e.Level | None = None
     try:
         time.sleep(5)
+        dead = [n for n, c in children.by_name.items() if not c.alive]
+        if dead:
+            raise ServiceError(f"{dead[0]} exited at start:\n{children.log_tail(dead[0])}")
         driver.start()
         probe.start()
         wait_started(out, offsets, sink_group, worker_group)
@@ -150,9 +157,9 @@ def measure_pipeline(
                       f" kept up: {level.kept_up}")  # fmt: skip
             if not level.kept_up:
                 break
-        sustained = max((lv.end_to_end_per_s for lv in levels if lv.kept_up), default=0.0)
-        if sustained > 0:
-            rate = max(sustained / 2, 1000.0)
+        top = max((lv.end_to_end_per_s for lv in levels), default=0.0)
+        if top > 0:
+            rate = max(top / 2, 250.0)
             out.print(f"half load {rate:,.0f} readings/s for {plan.half_load_s:.0f} s …")
             driver.interval_s = park.devices * park.points / rate
             time.sleep(plan.warmup_s)  # let the backlog of the last level drain
@@ -166,6 +173,7 @@ def measure_pipeline(
         children.stop_all()
     sustained = max((lv.end_to_end_per_s for lv in levels if lv.kept_up), default=0.0)
     return {
+        "max_end_to_end_per_s": max((lv.end_to_end_per_s for lv in levels), default=0.0),
         "park": {"gateways": park.devices, "points_per_gateway": park.points,
                  "alarm_points": park.alarm_points},
         "levels": [lv.as_dict() for lv in levels],
@@ -188,9 +196,10 @@ def wait_started(out: Console, offsets: e2e.Offsets, *groups: str, timeout_s: fl
 
 
 def ratios(result: dict[str, Any]) -> dict[str, float]:
-    """End to end against the raw limits."""
+    """End to end (the saturated maximum: what the pipeline does when offered more than it
+    can take) against the raw limits."""
     lim = result.get("limits", {})
-    e2e_rate = float(result.get("sustained_readings_per_s", 0.0))
+    e2e_rate = float(result.get("max_end_to_end_per_s", 0.0))
     out: dict[str, float] = {}
     if lim.get("pg_copy_readings_raw_rows_per_s"):
         out["e2e_over_pg_copy_readings_raw"] = e2e_rate / lim["pg_copy_readings_raw_rows_per_s"]
@@ -206,7 +215,8 @@ def print_result(out: Console, r: dict[str, Any]) -> None:
     t = Table(title=f"Nengtan bench ({r['plan']}) — {r['machine']['cpus']} cores")
     t.add_column("figure")
     t.add_column("value", justify="right")
-    t.add_row("sustained end to end (readings/s)", f"{r['sustained_readings_per_s']:,.0f}")
+    t.add_row("sustained end to end, kept up (readings/s)", f"{r['sustained_readings_per_s']:,.0f}")
+    t.add_row("maximum end to end, saturated (readings/s)", f"{r['max_end_to_end_per_s']:,.0f}")
     t.add_row("PostgreSQL COPY → readings_raw (rows/s)", f"{lim['pg_copy_readings_raw_rows_per_s']:,.0f}")
     t.add_row("PostgreSQL COPY → consumption (rows/s)", f"{lim['pg_copy_consumption_rows_per_s']:,.0f}")
     t.add_row(f"Kafka produce ({lim['kafka_message_bytes']:,} B msgs/s)", f"{lim['kafka_produce_msgs_per_s']:,.0f}")
