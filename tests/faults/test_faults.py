@@ -38,8 +38,8 @@ from nengtan.stack.stack import Stack
 pytestmark = [pytest.mark.integration, pytest.mark.faults, pytest.mark.slow]
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "park-small.yaml"
-SIM_S = 45.0
-"""Wall seconds simulated per scenario (45 simulated minutes at 60×)."""
+SIM_S = 40.0
+"""Wall seconds simulated per scenario (40 simulated minutes at 60×)."""
 DOWN_S = 6.0
 PROCESSES = ("worker", "sink", "adapters-mqtt", "adapters-poll")
 SERVICES = ("kafka", "postgres", "mosquitto")
@@ -97,7 +97,7 @@ def start_service(stack: Stack, name: str) -> None:
     service.start()
 
 
-def wait_flowing(pipe: Pipeline, min_rows: int = 100, timeout_s: float = 120.0) -> None:
+def wait_flowing(pipe: Pipeline, min_rows: int = 300, timeout_s: float = 120.0) -> None:
     """Until the run has stored some consumption (so the fault hits a flowing pipeline)."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:

@@ -111,9 +111,11 @@ class Driver:
         last_alarm = time.monotonic()
         alarm_next = 0
         while not self._stop.is_set():
-            now_ms = time.time_ns() // 1_000_000
+            # one round: every gateway once, spread evenly over the interval (no bursts)
+            step = self.interval_s / (len(devices) + 1)
             value = seq * 0.25
             for dev in devices:
+                now_ms = time.time_ns() // 1_000_000
                 ent = dev.removesuffix("-gw")
                 body = ",".join(f'{pre}{now_ms},"value":{value + i * 1e-3:.3f},"q":"good"}}'
                                 for i, pre in enumerate(prefixes[dev]))  # fmt: skip
@@ -122,7 +124,11 @@ class Driver:
                 self._client.publish(f"nt/v1/{ent}/{dev}/readings", msg, qos=1)
                 self.published_readings += self.park.points
                 self.published_messages += 1
+                next_at = self._pace(next_at, step)
+                if self._stop.is_set():
+                    return
             # alarm gateway: counters that climb, and one of them reset to 0 every few seconds
+            now_ms = time.time_ns() // 1_000_000
             if (
                 alarm_next < len(alarm_ids)
                 and time.monotonic() - last_alarm >= self.alarm_every_s
@@ -143,9 +149,13 @@ class Driver:
             self.published_readings += len(alarm_ids)
             self.published_messages += 1
             seq += 1
-            next_at += self.interval_s
-            delay = next_at - time.monotonic()
-            if delay > 0:
-                self._stop.wait(delay)
-            else:
-                next_at = time.monotonic()  # behind: publish as fast as we can, no burst
+            next_at = self._pace(next_at, step)
+
+    def _pace(self, next_at: float, step: float) -> float:
+        """Sleep until the next publish slot; when behind, carry on at once without a burst."""
+        next_at += step
+        delay = next_at - time.monotonic()
+        if delay > 0:
+            self._stop.wait(delay)
+            return next_at
+        return time.monotonic()

@@ -43,8 +43,8 @@ class Plan:
     half_load_s: float
     copy_rows: int
     kafka_messages: int
-    devices: int = 20
-    points: int = 1000
+    devices: int = 40
+    points: int = 100
     workers: int = 1
 
 
@@ -162,7 +162,7 @@ def measure_pipeline(
             rate = max(top / 2, 250.0)
             out.print(f"half load {rate:,.0f} readings/s for {plan.half_load_s:.0f} s …")
             driver.interval_s = park.devices * park.points / rate
-            time.sleep(plan.warmup_s)  # let the backlog of the last level drain
+            drain(offsets, (sink_group, worker_group), timeout_s=180)
             half = e2e.run_level(rate, warmup_s=plan.warmup_s, measure_s=plan.half_load_s,
                                  park=park, driver=driver, probe=probe, offsets=offsets,
                                  sink_group=sink_group, worker_group=worker_group)  # fmt: skip
@@ -180,6 +180,17 @@ def measure_pipeline(
         "sustained_readings_per_s": sustained,
         "half_load": half.as_dict() if half else None,
     }  # fmt: skip
+
+
+def drain(offsets: e2e.Offsets, groups: tuple[str, ...], timeout_s: float) -> None:
+    """Until the groups' backlog on the readings topic is (nearly) gone, so the next
+    measurement starts from a pipeline that keeps up."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        end = offsets.end()
+        if all(end - offsets.committed(g) <= 10 for g in groups):
+            return
+        time.sleep(2)
 
 
 def wait_started(out: Console, offsets: e2e.Offsets, *groups: str, timeout_s: float = 120) -> None:
