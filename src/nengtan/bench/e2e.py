@@ -11,11 +11,14 @@ worker(s) and sink → PostgreSQL, with what was achieved measured from outside 
   timestamp (the driver stamps each batch when it publishes it). Resolution ±``POLL_S``/2.
 - Latency reading → alert: the instant the probe first sees the raised
   ``point-counter-anomaly`` alert of a reset alarm point − the reset reading's timestamp.
-- Stream worker memory: resident set size of each worker process, sampled every second.
+- Stream worker memory: resident set size of each worker process, sampled every second; its
+  CPU use over the window (cores), and the machine's load average, to tell a worker that is
+  busy from one that is starved or waiting.
 """
 
 from __future__ import annotations
 
+import os
 import statistics
 import threading
 import time
@@ -45,6 +48,10 @@ class Level:
     row_latency_s: dict[str, float] = field(default_factory=dict)
     alert_latency_s: dict[str, float] = field(default_factory=dict)
     worker_rss_mb: dict[str, float] = field(default_factory=dict)
+    worker_cpu_cores: float = 0.0
+    """CPU seconds the worker process(es) used per second of the window (1.0 = one core)."""
+    load_avg_1m: float = 0.0
+    """The machine's 1-minute load average at the window's end (everything, not only us)."""
 
     @property
     def end_to_end_per_s(self) -> float:
@@ -143,6 +150,16 @@ class Probe:
                 self._stop.wait(POLL_S)
 
 
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds a process has used (0 if it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 def rss_mb(pid: int) -> float:
     """Resident set size of a process (MB), 0 if it is gone."""
     try:
@@ -175,11 +192,15 @@ def run_level(
     pub0 = driver.published_readings
     sink0, work0, end0 = offsets.committed(sink_group), offsets.committed(worker_group), offsets.end()
     probe.reset()
+    cpu0 = sum(cpu_s(pid) for pid in probe.worker_pids)
     t0 = time.monotonic()
     time.sleep(measure_s)
     seconds = time.monotonic() - t0
+    cpu1 = sum(cpu_s(pid) for pid in probe.worker_pids)
     sink1, work1, end1 = offsets.committed(sink_group), offsets.committed(worker_group), offsets.end()
     level = Level(offered_per_s=rate_per_s, seconds=seconds)
+    level.worker_cpu_cores = (cpu1 - cpu0) / seconds
+    level.load_avg_1m = os.getloadavg()[0]
     level.published_per_s = (driver.published_readings - pub0) / seconds
     level.stored_per_s = (sink1 - sink0) * per_msg / seconds
     level.processed_per_s = (work1 - work0) * per_msg / seconds

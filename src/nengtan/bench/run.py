@@ -45,12 +45,12 @@ class Plan:
     kafka_messages: int
     devices: int = 40
     points: int = 100
-    workers: int = 1
+    drain_s: float = 30.0
 
 
-QUICK = Plan("quick", (1_000, 2_000, 5_000, 10_000, 20_000, 50_000), 8, 15, 30, 200_000, 2_000)
-FULL = Plan("full", (1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000, 150_000), 15, 45,
-            600, 1_000_000, 10_000)  # fmt: skip
+QUICK = Plan("quick", (250, 500, 1_000, 2_000, 5_000, 20_000, 50_000), 8, 15, 30, 200_000, 2_000)
+FULL = Plan("full", (250, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000), 15, 45,
+            600, 1_000_000, 10_000, drain_s=180.0)  # fmt: skip
 
 
 def run_bench(plan: Plan, *, workers: int, out_dir: Path | None = None) -> dict[str, Any]:
@@ -162,7 +162,7 @@ def measure_pipeline(
             rate = max(top / 2, 250.0)
             out.print(f"half load {rate:,.0f} readings/s for {plan.half_load_s:.0f} s …")
             driver.interval_s = park.devices * park.points / rate
-            drain(offsets, (sink_group, worker_group), timeout_s=180)
+            drain(offsets, (sink_group, worker_group), timeout_s=plan.drain_s)
             half = e2e.run_level(rate, warmup_s=plan.warmup_s, measure_s=plan.half_load_s,
                                  park=park, driver=driver, probe=probe, offsets=offsets,
                                  sink_group=sink_group, worker_group=worker_group)  # fmt: skip
@@ -248,7 +248,7 @@ def print_result(out: Console, r: dict[str, Any]) -> None:
     out.print(t)
     lv = Table(title="load levels")
     for col in ("offered/s", "published/s", "stored/s", "processed/s", "kept up",
-                "row p50/p99 s", "alert p50/p99 s"):  # fmt: skip
+                "row p50/p99 s", "alert p50/p99 s", "worker cores", "load"):  # fmt: skip
         lv.add_column(col, justify="right")
     for level in r["levels"]:
         row, alert = level["row_latency_s"], level["alert_latency_s"]
@@ -258,5 +258,6 @@ def print_result(out: Console, r: dict[str, Any]) -> None:
             "yes" if level["kept_up"] else "no",
             f"{row['p50']:.2f}/{row['p99']:.2f}" if row else "—",
             f"{alert['p50']:.2f}/{alert['p99']:.2f}" if alert else "—",
+            f"{level.get('worker_cpu_cores', 0.0):.2f}", f"{level.get('load_avg_1m', 0.0):.1f}",
         )  # fmt: skip
     out.print(lv)
