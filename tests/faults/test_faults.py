@@ -40,6 +40,10 @@ pytestmark = [pytest.mark.integration, pytest.mark.faults, pytest.mark.slow]
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "park-small.yaml"
 SIM_S = 40.0
 """Wall seconds simulated per scenario (40 simulated minutes at 60×)."""
+SIM_S_CEMS = 66.0
+"""For the scenarios that interrupt the MQTT path (the CEMS stacks' only path): 66 simulated
+minutes, so the first CEMS hour closes and is reconciled too."""
+CEMS_SCENARIOS = frozenset({"adapters", "mosquitto"})
 DOWN_S = 6.0
 PROCESSES = ("worker", "sink", "adapters-mqtt", "adapters-poll")
 SERVICES = ("kafka", "postgres", "mosquitto")
@@ -137,7 +141,7 @@ def test_kill_and_restart_reconciles_exactly(
                     run_id=suffix, suffix=suffix)  # fmt: skip
     restarted: list[str] = []
     try:
-        pipe.start(SIM_S)
+        pipe.start(SIM_S_CEMS if scenario in CEMS_SCENARIOS else SIM_S)
         wait_flowing(pipe)
         for victim in victims:
             if victim in PROCESSES:
@@ -169,6 +173,8 @@ def test_kill_and_restart_reconciles_exactly(
           f"{verdict.alerts} alerts; restarted after the fault: {restarted or 'none'}")  # fmt: skip
     assert verdict.ok, "\n".join(verdict.failures())
     assert len(checked) >= 15
+    if scenario in CEMS_SCENARIOS:
+        assert verdict.cems_hours_checked >= 2  # both stacks' first hour
     topic = alerts_on_topic(local_stack.settings.bootstrap, suffix)
     assert topic, "the run raised no alert on nt.alerts.v1"
     assert alert_topic_duplicates(topic) == []
