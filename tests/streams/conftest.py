@@ -64,6 +64,7 @@ class Procs:
             NENGTAN_KAFKA_BOOTSTRAP=self.settings.bootstrap,
             NENGTAN_KAFKA_PARTITIONS=str(self.settings.kafka_partitions),
             NENGTAN_STATE_DIR=str(self.log_dir / "state"),
+            NENGTAN_MQTT_URL="mqtt://{}:{}".format(*self.settings.mqtt_host_port),
         )
         if dsn is not None:
             env["NENGTAN_PG_DSN"] = dsn
