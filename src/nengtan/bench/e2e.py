@@ -139,11 +139,12 @@ class Probe:
                     got = conn.execute(
                         "SELECT DISTINCT scope FROM alerts WHERE rule_id = 'point-counter-anomaly'"
                         " AND state = 'raised' AND scope = ANY(%s)",
-                        (pending,),
+                        ([f"point:{p}" for p in pending],),
                     ).fetchall()
                     for (scope,) in got:
-                        self._seen_alerts.add(scope)
-                        self.alert_latency.append((now_ms - self.driver.resets[scope]) / 1000)
+                        point = scope.split(":", 1)[1]  # alert scopes are "point:{id}"
+                        self._seen_alerts.add(point)
+                        self.alert_latency.append((now_ms - self.driver.resets[point]) / 1000)
                 if time.monotonic() - last_rss >= 1.0:
                     self.rss_mb.append(sum(rss_mb(pid) for pid in self.worker_pids))
                     last_rss = time.monotonic()
