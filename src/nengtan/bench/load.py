@@ -7,9 +7,9 @@ vendor sends, takes the same path through the MQTT adapter, validation, spool, K
 stream worker and the sink, and its timestamps are the instant of sending, so the latency
 reading → database row / alert is measured against the real clock.
 
-Alarm points: a small extra gateway whose counters are reset one at a time (value back to 0):
-each reset raises ``point-counter-anomaly`` at once (streams/data/alert_rules.yaml), which
-gives the reading → alert latency.
+Alarm points: an extra gateway whose counters are reset one at a time (value back to 0), one
+every ``alarm_every_s``: each reset raises ``point-counter-anomaly`` at once
+(streams/data/alert_rules.yaml), which gives the reading → alert latency.
 """
 
 from __future__ import annotations
@@ -78,6 +78,8 @@ class Driver:
     resets: dict[str, int] = field(default_factory=dict)
     """Alarm point → ts (epoch ms) of its reset reading."""
     _stop: threading.Event = field(default_factory=threading.Event)
+    _alarm_at: float = 0.0
+    _alarm_seq: int = 0
     _thread: threading.Thread | None = None
 
     def start(self) -> None:
@@ -104,15 +106,12 @@ class Driver:
         prefixes = {
             d: [f'{{"point":"{p}","ts":' for p in self.park.point_ids(d)] for d in devices
         }
-        alarm_ids = self.park.alarm_ids()
-        alarm_base = dict.fromkeys(alarm_ids, 0.0)
         seq = 0
         next_at = time.monotonic()
-        last_alarm = time.monotonic()
-        alarm_next = 0
+        self._alarm_at = time.monotonic() + self.alarm_every_s
         while not self._stop.is_set():
             # one round: every gateway once, spread evenly over the interval (no bursts)
-            step = self.interval_s / (len(devices) + 1)
+            step = self.interval_s / len(devices)
             value = seq * 0.25
             for dev in devices:
                 now_ms = time.time_ns() // 1_000_000
@@ -124,32 +123,37 @@ class Driver:
                 self._client.publish(f"nt/v1/{ent}/{dev}/readings", msg, qos=1)
                 self.published_readings += self.park.points
                 self.published_messages += 1
+                if time.monotonic() >= self._alarm_at:
+                    self._alarm()
                 next_at = self._pace(next_at, step)
                 if self._stop.is_set():
                     return
-            # alarm gateway: counters that climb, and one of them reset to 0 every few seconds
-            now_ms = time.time_ns() // 1_000_000
-            if (
-                alarm_next < len(alarm_ids)
-                and time.monotonic() - last_alarm >= self.alarm_every_s
-                and seq > 2
-            ):
-                point = alarm_ids[alarm_next]
-                alarm_base[point] = -value  # its register restarts from 0 now
-                self.resets[point] = now_ms
-                alarm_next += 1
-                last_alarm = time.monotonic()
-            body = ",".join(
-                f'{{"point":"{p}","ts":{now_ms},"value":{max(value + alarm_base[p], 0.0):.3f},"q":"good"}}'
-                for p in alarm_ids
-            )
-            msg = (f'{{"schema":"nt.readings/1","device":"{ALARM_DEVICE}","seq":{seq},'
-                   f'"sent_ms":{now_ms},"readings":[{body}]}}')  # fmt: skip
-            self._client.publish(f"nt/v1/benchalarm/{ALARM_DEVICE}/readings", msg, qos=1)
-            self.published_readings += len(alarm_ids)
-            self.published_messages += 1
             seq += 1
-            next_at = self._pace(next_at, step)
+
+    def _alarm(self) -> None:
+        """The alarm gateway's batch, every ``alarm_every_s``: a new alarm point's first value
+        (5), and the previous one's drop to 0 — a meter reset, which raises
+        ``point-counter-anomaly`` at once. Two readings per batch, so alarms add no load."""
+        self._alarm_at += self.alarm_every_s
+        ids = self.park.alarm_ids()
+        k = self._alarm_seq
+        self._alarm_seq += 1
+        now_ms = time.time_ns() // 1_000_000
+        values: dict[str, float] = {}
+        if k < len(ids):
+            values[ids[k]] = 5.0
+        if 1 <= k <= len(ids):
+            values[ids[k - 1]] = 0.0
+            self.resets[ids[k - 1]] = now_ms
+        if not values:
+            return
+        body = ",".join(f'{{"point":"{p}","ts":{now_ms},"value":{v:.1f},"q":"good"}}'
+                        for p, v in values.items())  # fmt: skip
+        msg = (f'{{"schema":"nt.readings/1","device":"{ALARM_DEVICE}","seq":{k},'
+               f'"sent_ms":{now_ms},"readings":[{body}]}}')  # fmt: skip
+        self._client.publish(f"nt/v1/benchalarm/{ALARM_DEVICE}/readings", msg, qos=1)
+        self.published_readings += len(values)
+        self.published_messages += 1
 
     def _pace(self, next_at: float, step: float) -> float:
         """Sleep until the next publish slot; when behind, carry on at once without a burst."""

@@ -72,7 +72,7 @@ def run_bench(plan: Plan, *, workers: int, out_dir: Path | None = None) -> dict[
                     "system": platform.platform(), "load_avg_at_start": os.getloadavg()},
         "workers": workers,
     }  # fmt: skip
-    park = BenchPark(plan.devices, plan.points, alarm_points=200)
+    park = BenchPark(plan.devices, plan.points, alarm_points=1000)
     try:
         result["limits"] = measure_limits(out, s.dsn, s.bootstrap, plan)
         result.update(measure_pipeline(out, s, park, plan, workers, base.state_dir / "bench"))
@@ -159,7 +159,7 @@ def measure_pipeline(
                 break
         top = max((lv.end_to_end_per_s for lv in levels), default=0.0)
         if top > 0:
-            rate = max(top / 2, 250.0)
+            rate = max(top / 2, 50.0)
             out.print(f"half load {rate:,.0f} readings/s for {plan.half_load_s:.0f} s …")
             driver.interval_s = park.devices * park.points / rate
             drain(offsets, (sink_group, worker_group), timeout_s=plan.drain_s)
