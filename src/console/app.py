@@ -38,11 +38,27 @@ from console.routers import (
 from console.settings import ConsoleSettings
 from nengtan.settings import Settings
 
-MANAGEMENT_ROUTERS = (management_benchmark, management_budgets, management_assets,
-                      management_footprints, management_supply, management_analysis,
-                      management_inputs)
-ROUTERS = (registry, energy, flow, emissions, cems, alerts, subscriptions, publish, lineage,
-           *MANAGEMENT_ROUTERS)
+MANAGEMENT_ROUTERS = (
+    management_benchmark,
+    management_budgets,
+    management_assets,
+    management_footprints,
+    management_supply,
+    management_analysis,
+    management_inputs,
+)
+ROUTERS = (
+    registry,
+    energy,
+    flow,
+    emissions,
+    cems,
+    alerts,
+    subscriptions,
+    publish,
+    lineage,
+    *MANAGEMENT_ROUTERS,
+)
 STATIC_DIR = Path(str(resources.files("console") / "static"))
 
 
