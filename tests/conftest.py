@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+import time
+import uuid
+from collections.abc import Callable, Iterator
 
 import pytest
 from testkit import make_state_dir, private_settings
@@ -37,6 +39,49 @@ def local_stack() -> Iterator[Stack]:
 def stack_settings(local_stack: Stack) -> Settings:
     """Settings pointing at the session's real Kafka, PostgreSQL and Mosquitto."""
     return local_stack.settings
+
+
+@pytest.fixture
+def fresh_dsn(stack_settings: Settings) -> Iterator[Callable[[], str]]:
+    """A factory of empty databases on the session's server; each is dropped at teardown
+    (kept with NENGTAN_TEST_KEEP_STATE for a look after a failure). The drop retries for a
+    while: a fault test may have just restarted PostgreSQL."""
+    import psycopg
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    admin_dsn = stack_settings.dsn
+    made: list[str] = []
+
+    def make() -> str:
+        name = f"nt_test_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(admin_dsn, autocommit=True) as conn:
+            conn.execute(f"CREATE DATABASE {name}")
+        made.append(name)
+        params = conninfo_to_dict(admin_dsn)
+        params["dbname"] = name
+        return make_conninfo(**params)
+
+    yield make
+    if os.environ.get("NENGTAN_TEST_KEEP_STATE"):
+        return
+    for _ in range(30):
+        try:
+            with psycopg.connect(admin_dsn, autocommit=True) as conn:
+                for name in made:
+                    conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            return
+        except psycopg.OperationalError:
+            time.sleep(1)
+
+
+@pytest.fixture
+def db(fresh_dsn: Callable[[], str]) -> str:
+    """DSN of an empty database with every migration applied; dropped at teardown."""
+    from store.migrate import migrate
+
+    dsn = fresh_dsn()
+    migrate(dsn)
+    return dsn
 
 
 # Whole-pipeline acceptance runs that are known not to hold yet on every run of this 2-core

@@ -22,13 +22,11 @@ import json
 import subprocess
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from nengtan.demo.pipeline import Pipeline
 from nengtan.demo.reconcile import alert_topic_duplicates
@@ -58,32 +56,6 @@ SCENARIOS: dict[str, tuple[str, ...]] = {
     "worker+kafka": ("worker", "kafka"),
     "sink+postgres": ("sink", "postgres"),
 }
-
-
-@pytest.fixture
-def fresh_db(local_stack: Stack) -> Iterator[Callable[[], str]]:
-    """Empty databases on the session's server, dropped at teardown."""
-    admin = local_stack.settings.dsn
-    made: list[str] = []
-
-    def make() -> str:
-        name = f"nt_fault_{uuid.uuid4().hex[:10]}"
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f"CREATE DATABASE {name}")
-        made.append(name)
-        params = conninfo_to_dict(admin)
-        params["dbname"] = name
-        return make_conninfo(**params)
-
-    yield make
-    for _ in range(30):  # PostgreSQL may still be coming back after its own scenario
-        try:
-            with psycopg.connect(admin, autocommit=True) as conn:
-                for name in made:
-                    conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-            return
-        except psycopg.OperationalError:
-            time.sleep(1)
 
 
 def kill_service(stack: Stack, name: str) -> None:
@@ -133,11 +105,11 @@ def alerts_on_topic(bootstrap: str, suffix: str) -> list[dict[str, Any]]:
 
 @pytest.mark.parametrize("scenario", list(SCENARIOS))
 def test_kill_and_restart_reconciles_exactly(
-    scenario: str, local_stack: Stack, fresh_db: Callable[[], str], tmp_path: Path
+    scenario: str, local_stack: Stack, fresh_dsn: Callable[[], str], tmp_path: Path
 ) -> None:
     victims = SCENARIOS[scenario]
     suffix = f"f{uuid.uuid4().hex[:5]}"
-    pipe = Pipeline(local_stack.settings, fresh_db(), EXAMPLE, tmp_path / "run", speed=60.0,
+    pipe = Pipeline(local_stack.settings, fresh_dsn(), EXAMPLE, tmp_path / "run", speed=60.0,
                     run_id=suffix, suffix=suffix)  # fmt: skip
     restarted: list[str] = []
     try:

@@ -2,31 +2,8 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-
 import psycopg
 import pytest
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
-
-from nengtan.settings import Settings
-from store.migrate import migrate
-
-
-@pytest.fixture
-def db(stack_settings: Settings) -> Iterator[str]:
-    """DSN of an empty database with every migration applied; dropped at teardown."""
-    name = f"nt_ev_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(stack_settings.dsn, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    params = conninfo_to_dict(stack_settings.dsn)
-    params["dbname"] = name
-    dsn = make_conninfo(**params)
-    migrate(dsn)
-    yield dsn
-    with psycopg.connect(stack_settings.dsn, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-
 
 T0 = 1_767_571_200_000  # 2026-01-05T00:00:00Z
 MIN = 60_000
