@@ -97,11 +97,23 @@ KNOWN_UNSTABLE = (
 )
 
 
+# While the fault suite is on the known-unstable list, the default run keeps two of its eight
+# scenarios so a failing scenario's timeouts cannot push CI past its time limit; the strict run
+# (NENGTAN_STRICT_E2E=1) runs all eight.
+DEFAULT_FAULT_SCENARIOS = ("[sink]", "[kafka]")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if os.environ.get("NENGTAN_STRICT_E2E") == "1":
         return
     for item in items:
-        if item.nodeid.startswith(KNOWN_UNSTABLE):
+        if item.nodeid.startswith("tests/faults/") and not item.nodeid.endswith(
+            DEFAULT_FAULT_SCENARIOS
+        ):
+            item.add_marker(
+                pytest.mark.skip(reason="fault scenario run only with NENGTAN_STRICT_E2E=1 for now")
+            )
+        elif item.nodeid.startswith(KNOWN_UNSTABLE):
             item.add_marker(
                 pytest.mark.xfail(
                     strict=False,
