@@ -19,7 +19,7 @@ from ingest.contract import ALL_TOPICS, TOPIC_DLQ
 from nengtan.errors import ServiceError
 from nengtan.settings import Settings
 from nengtan.stack import procs
-from nengtan.stack.base import Paths, ServiceStatus
+from nengtan.stack.base import ManagedProcess, Paths, ServiceStatus
 
 log = logging.getLogger(__name__)
 
@@ -80,9 +80,10 @@ def broker_libs(settings: Settings, *, echo: bool = True) -> Path:
     return libs
 
 
-class KafkaService:
+class KafkaService(ManagedProcess):
     """The local Kafka broker, or an external one named by ``NENGTAN_KAFKA_BOOTSTRAP``."""
 
+    stop_timeout_s = 30.0
     name = "kafka"
 
     def __init__(self, settings: Settings) -> None:
@@ -140,22 +141,6 @@ class KafkaService:
             log_file=self.paths.log,
         )
         self.create_topics()
-
-    def stop(self) -> None:
-        pid = self.pid()
-        if pid is not None:
-            procs.terminate(pid, timeout_s=30)
-        self.paths.pid.unlink(missing_ok=True)
-
-    def kill(self) -> None:
-        """SIGKILL the broker (fault injection): no clean shutdown."""
-        pid = self.pid()
-        if pid is not None:
-            procs.terminate(pid, timeout_s=0)
-        self.paths.pid.unlink(missing_ok=True)
-
-    def pid(self) -> int | None:
-        return procs.owned_pid(self.paths.pid, str(self.settings.state_dir))
 
     def status(self) -> ServiceStatus:
         s = self.settings

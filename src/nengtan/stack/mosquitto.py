@@ -14,7 +14,7 @@ from pathlib import Path
 from nengtan.errors import ServiceError
 from nengtan.settings import Settings
 from nengtan.stack import procs
-from nengtan.stack.base import Paths, ServiceStatus
+from nengtan.stack.base import ManagedProcess, Paths, ServiceStatus
 
 
 def find_mosquitto() -> str:
@@ -39,9 +39,10 @@ def mqtt_answers(host: str, port: int, timeout_s: float = 3.0) -> bool:
     return len(reply) >= 2 and reply[0] == 0x20
 
 
-class MosquittoService:
+class MosquittoService(ManagedProcess):
     """The local Mosquitto broker, or an external one named by ``NENGTAN_MQTT_URL``."""
 
+    stop_timeout_s = 10.0
     name = "mosquitto"
 
     def __init__(self, settings: Settings) -> None:
@@ -78,22 +79,6 @@ class MosquittoService:
                 f"Mosquitto exited during start ({' | '.join(tail)}); see {self.paths.log}"
             )
         return True
-
-    def stop(self) -> None:
-        pid = self.pid()
-        if pid is not None:
-            procs.terminate(pid, timeout_s=10)
-        self.paths.pid.unlink(missing_ok=True)
-
-    def kill(self) -> None:
-        """SIGKILL the broker (fault injection)."""
-        pid = self.pid()
-        if pid is not None:
-            procs.terminate(pid, timeout_s=0)
-        self.paths.pid.unlink(missing_ok=True)
-
-    def pid(self) -> int | None:
-        return procs.owned_pid(self.paths.pid, str(self.settings.state_dir))
 
     def status(self) -> ServiceStatus:
         s = self.settings

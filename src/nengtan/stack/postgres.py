@@ -21,7 +21,7 @@ from pathlib import Path
 from nengtan.errors import ServiceError
 from nengtan.settings import Settings
 from nengtan.stack import procs
-from nengtan.stack.base import Paths, ServiceStatus
+from nengtan.stack.base import ManagedProcess, Paths, ServiceStatus
 
 TIMESCALE = "timescaledb"
 log = logging.getLogger(__name__)
@@ -80,9 +80,12 @@ def timescale_available(bin_dir: Path) -> bool:
     return (share / "extension" / f"{TIMESCALE}.control").exists()
 
 
-class PostgresService:
+class PostgresService(ManagedProcess):
     """The local PostgreSQL server with database ``nengtan``, or an external one by DSN."""
 
+    stop_timeout_s = 30.0
+    stop_signal = signal.SIGINT  # fast shutdown; the postmaster stops its children
+    stop_group = False
     name = "postgres"
 
     def __init__(self, settings: Settings) -> None:
@@ -112,22 +115,6 @@ class PostgresService:
         procs.spawn(argv, log_file=self.paths.log, pid_file=self.paths.pid, user=user)
         procs.wait_until(self._accepts, timeout_s=60, what="PostgreSQL", log_file=self.paths.log)
         self.ensure_database()
-
-    def stop(self) -> None:
-        pid = self.pid()
-        if pid is not None:
-            procs.terminate(pid, timeout_s=30, first=signal.SIGINT, group=False)
-        self.paths.pid.unlink(missing_ok=True)
-
-    def kill(self) -> None:
-        """SIGKILL the server's process group (fault injection); the next start recovers."""
-        pid = self.pid()
-        if pid is not None:
-            procs.terminate(pid, timeout_s=0, first=signal.SIGKILL)
-        self.paths.pid.unlink(missing_ok=True)
-
-    def pid(self) -> int | None:
-        return procs.owned_pid(self.paths.pid, str(self.settings.state_dir))
 
     def status(self) -> ServiceStatus:
         s = self.settings
