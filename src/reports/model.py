@@ -80,7 +80,7 @@ def build_report(conn: Conn, enterprise: str, year: int, *, park: Park | None = 
         "SELECT point, carrier, uom, sum(quantity) AS quantity, sum(kgce) AS kgce,"
         " count(*) AS n_intervals, (extract(epoch FROM min(start_ts)) * 1000)::bigint AS first_ms,"
         " (extract(epoch FROM max(end_ts)) * 1000)::bigint AS last_ms"
-        f" FROM consumption WHERE {where} GROUP BY point, carrier, uom ORDER BY point", win)  # fmt: skip
+        f" FROM consumption WHERE {where} GROUP BY point, carrier, uom ORDER BY point, carrier, uom", win)  # fmt: skip
     activity_monthly = _rows(conn,
         "SELECT point, extract(month FROM start_ts AT TIME ZONE 'UTC')::int AS month,"
         f" sum(quantity) AS quantity, sum(kgce) AS kgce FROM consumption WHERE {where}"
@@ -88,13 +88,13 @@ def build_report(conn: Conn, enterprise: str, year: int, *, park: Park | None = 
     sources = _rows(conn,
         "SELECT source, category, scope, method, factor_id, sum(co2e_t) AS co2e_t,"
         f" count(*) AS n_records FROM emissions WHERE {where}"
-        " GROUP BY source, category, scope, method, factor_id ORDER BY method, scope, source", win)  # fmt: skip
+        " GROUP BY source, category, scope, method, factor_id ORDER BY method, scope, source, category, factor_id", win)  # fmt: skip
     gases = _rows(conn,
         "SELECT method, g.key AS gas, sum(g.value::double precision) AS t FROM emissions,"
         f" jsonb_each_text(gases) g WHERE {where} GROUP BY 1, 2 ORDER BY 1, 2", win)  # fmt: skip
     monthly = _rows(conn,
         "SELECT extract(month FROM start_ts AT TIME ZONE 'UTC')::int AS month, scope, method,"
-        f" sum(co2e_t) AS co2e_t FROM emissions WHERE {where} GROUP BY 1, 2, 3 ORDER BY 1, 2", win)  # fmt: skip
+        f" sum(co2e_t) AS co2e_t FROM emissions WHERE {where} GROUP BY 1, 2, 3 ORDER BY 1, 2, 3", win)  # fmt: skip
     cems = _rows(conn,
         "SELECT stack, count(*) AS hours, count(*) FILTER (WHERE valid) AS valid_hours,"
         " count(*) FILTER (WHERE substitution IS NOT NULL) AS substituted_hours,"

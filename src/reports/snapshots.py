@@ -23,8 +23,43 @@ FIGURES = ("sources", "activity_data", "emissions", "energy", "measured_vs_calcu
 proceeds without making a new revision necessary)."""
 
 
+REL_TOL = 1e-9
+"""Figures equal to this relative tolerance are the same figures: database sums are not
+bit-for-bit reproducible (parallel aggregation adds floats in a different order), and a
+difference in the 15th digit is not late data."""
+
+
 def _figures(body: dict[str, Any]) -> dict[str, Any]:
     return {k: body.get(k) for k in FIGURES}
+
+
+def first_difference(a: Any, b: Any, path: str = "") -> str | None:
+    """The path of the first figure that differs between ``a`` and ``b`` (floats compared to
+    ``REL_TOL``), or None when they are the same figures."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        same = isinstance(a, bool) and isinstance(b, bool) and a == b
+        return None if same else path or "/"
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        if a == b or abs(a - b) <= REL_TOL * max(abs(a), abs(b)):
+            return None
+        return path or "/"
+    if isinstance(a, dict) and isinstance(b, dict):
+        for k in sorted(set(a) | set(b), key=str):
+            if k not in a or k not in b:
+                return f"{path}/{k}"
+            d = first_difference(a[k], b[k], f"{path}/{k}")
+            if d is not None:
+                return d
+        return None
+    if isinstance(a, list) and isinstance(b, list):
+        if len(a) != len(b):
+            return f"{path}[len {len(a)} != {len(b)}]"
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            d = first_difference(x, y, f"{path}[{i}]")
+            if d is not None:
+                return d
+        return None
+    return None if a == b else path or "/"
 
 
 def latest(conn: Conn, enterprise: str, year: int) -> tuple[int, dict[str, Any]] | None:
@@ -43,14 +78,16 @@ def issue(conn: Conn, body: dict[str, Any], actor: str, reason: str | None,
     enterprise, year = body["entity"]["id"], int(body["period"]["year"])
     body = json.loads(canonical(body))  # the exact form that is stored and hashed
     prev = latest(conn, enterprise, year)
-    if prev is not None and _figures(prev[1]) == _figures(body):
+    diff = None if prev is None else first_difference(_figures(prev[1]), _figures(body))
+    if prev is not None and diff is None:
         return prev[1], False
     if prev is not None and not revise:
         raise ConfigError(
             f"report {enterprise} {year} revision {prev[0]} was issued with total "
             f"{prev[1]['emissions']['total_co2e_t']:.6f} t CO2e (corrected "
             f"{prev[1]['corrected_total_co2e_t']:.6f} t); the stored figures now give "
-            f"{body['emissions']['total_co2e_t']:.6f} t (corrected {body['corrected_total_co2e_t']:.6f} t). "
+            f"{body['emissions']['total_co2e_t']:.6f} t (corrected {body['corrected_total_co2e_t']:.6f} t); "
+            f"first difference at {diff}. "
             f"Revision {prev[0]} stays as issued; give --revise --reason WHY to issue revision {prev[0] + 1}"
         )
     if prev is not None and not (reason and reason.strip()):
