@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
-from testkit import make_state_dir, private_settings
+from testkit import drain_topics, make_state_dir, private_settings
 
 from nengtan.settings import Settings
 from nengtan.stack.stack import Stack
@@ -39,6 +39,14 @@ def local_stack() -> Iterator[Stack]:
 def stack_settings(local_stack: Stack) -> Settings:
     """Settings pointing at the session's real Kafka, PostgreSQL and Mosquitto."""
     return local_stack.settings
+
+
+@pytest.fixture
+def drained(stack_settings: Settings) -> Settings:
+    """The session stack with every topic emptied of what earlier tests published (see
+    ``testkit.drain_topics``): for tests whose new consumer groups read from the beginning."""
+    drain_topics(stack_settings.bootstrap)
+    return stack_settings
 
 
 @pytest.fixture

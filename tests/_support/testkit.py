@@ -26,3 +26,30 @@ def private_settings(state_dir: Path) -> Settings:
         pg_port=free_port(),
         mqtt_port=free_port(),
     )
+
+
+def drain_topics(bootstrap: str) -> None:
+    """Move the start of every topic on the broker to its end (Kafka's DeleteRecords).
+
+    The session's broker is shared by every test, and a new worker or sink group reads its
+    input from the earliest offset: without this, a pipeline test would first plough through
+    every reading the tests before it published (minutes, on a loaded machine)."""
+    from kafka import KafkaConsumer, TopicPartition
+    from kafka.admin import KafkaAdminClient
+
+    probe = KafkaConsumer(bootstrap_servers=bootstrap)
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    try:
+        parts = [
+            TopicPartition(t, p)
+            for t in sorted(probe.topics())
+            if not t.startswith("__")
+            for p in sorted(probe.partitions_for_topic(t) or ())
+        ]
+        ends = probe.end_offsets(parts)
+        todo = {tp: off for tp, off in ends.items() if off > 0}
+        if todo:
+            admin.delete_records(todo, timeout_ms=30_000)
+    finally:
+        probe.close()
+        admin.close()

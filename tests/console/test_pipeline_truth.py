@@ -83,7 +83,8 @@ class Procs:
 
 
 @pytest.fixture
-def procs(tmp_path: Path, stack_settings: Settings) -> Iterator[tuple[Procs, Settings]]:
+def procs(tmp_path: Path, drained: Settings) -> Iterator[tuple[Procs, Settings]]:
+    stack_settings = drained
     name, dsn = new_database(stack_settings.dsn)
     env = dict(os.environ)
     host, port = stack_settings.mqtt_host_port

@@ -30,6 +30,7 @@ import pytest
 
 from nengtan.demo.pipeline import Pipeline
 from nengtan.demo.reconcile import alert_topic_duplicates
+from nengtan.settings import Settings
 from nengtan.stack.procs import port_in_use
 from nengtan.stack.stack import Stack
 
@@ -105,7 +106,8 @@ def alerts_on_topic(bootstrap: str, suffix: str) -> list[dict[str, Any]]:
 
 @pytest.mark.parametrize("scenario", list(SCENARIOS))
 def test_kill_and_restart_reconciles_exactly(
-    scenario: str, local_stack: Stack, fresh_dsn: Callable[[], str], tmp_path: Path
+    scenario: str, local_stack: Stack, drained: Settings, fresh_dsn: Callable[[], str],
+    tmp_path: Path,
 ) -> None:
     victims = SCENARIOS[scenario]
     suffix = f"f{uuid.uuid4().hex[:5]}"

@@ -53,7 +53,8 @@ def unique_park(tmp: Path, run: str) -> Path:
 
 
 @pytest.fixture
-def env(tmp_path: Path, stack_settings: Settings) -> Iterator[tuple[dict[str, str], str]]:
+def env(tmp_path: Path, drained: Settings) -> Iterator[tuple[dict[str, str], str]]:
+    stack_settings = drained
     name = f"nt_rep_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(stack_settings.dsn, autocommit=True) as conn:
         conn.execute(f"CREATE DATABASE {name}")

@@ -91,10 +91,16 @@ class Procs:
                 except subprocess.TimeoutExpired:
                     proc.kill()
                     proc.wait(timeout=15)
+        # the tail of every process log: pytest shows it with a failure's report
+        for log in sorted(self.log_dir.glob("*.log")):
+            lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
+            print(f"---- {log.name} (last 25 of {len(lines)} lines)")
+            print("\n".join(line[:300] for line in lines[-25:]))
 
 
 @pytest.fixture
-def procs(stack_settings: Settings, tmp_path: Path) -> Iterator[Procs]:
-    p = Procs(stack_settings, tmp_path)
+def procs(drained: Settings, tmp_path: Path) -> Iterator[Procs]:
+    """A process runner on the session stack, its topics drained of earlier tests' records."""
+    p = Procs(drained, tmp_path)
     yield p
     p.stop_all()

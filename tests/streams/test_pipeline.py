@@ -9,6 +9,7 @@ touch these totals (the worker ignores points it does not know; the asserts sele
 from __future__ import annotations
 
 import itertools
+import json
 import math
 import random
 import time
@@ -259,6 +260,34 @@ def check(t: dict[str, Any], feed: Feed, park_file: Path) -> None:
     assert [a[1] for a in nox] == ["raised", "cleared"] and nox[0][0] == nox[1][0]
 
 
+def key_partitions(bootstrap: str, topic: str) -> dict[bytes, set[int]]:
+    """Every key on ``topic`` and the partitions its records are on."""
+    from kafka import KafkaConsumer
+
+    consumer = KafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
+                             consumer_timeout_ms=3000, enable_auto_commit=False)  # fmt: skip
+    seen: dict[bytes, set[int]] = {}
+    try:
+        for rec in consumer:
+            seen.setdefault(rec.key or b"", set()).add(rec.partition)
+    finally:
+        consumer.close()
+    return seen
+
+
+def check_changelog_partitions(bootstrap: str, app_id: str, s: str) -> None:
+    """Each device's state is on the changelog partition of its readings: the worker writes a
+    group's states after the group (``streams.app._store``), not while handling each event."""
+    readings = {k: p for k, p in key_partitions(bootstrap, TOPIC_READINGS).items() if s.encode() in k}
+    changelog = {  # table keys are JSON-serialised
+        json.loads(k).encode(): p
+        for k, p in key_partitions(bootstrap, f"{app_id}-nt-streams-device-changelog").items()
+    }
+    assert readings and set(changelog) == set(readings)
+    for key, parts in changelog.items():
+        assert len(readings[key]) == 1 and parts == readings[key], key
+
+
 def test_exact_totals_through_kills_and_a_replay(
     stack_settings: Settings, fresh_dsn: Callable[[], str], procs: Any, tmp_path: Path
 ) -> None:
@@ -292,6 +321,7 @@ def test_exact_totals_through_kills_and_a_replay(
     check(t, feed, park_file)
     settle(procs, f"w{s}", f"s{s}")
     first = snapshot(dsn, s)
+    check_changelog_partitions(stack_settings.bootstrap, f"w{s}", s)
 
     # replay the whole input topic through a new worker and sink into a fresh database
     dsn2 = fresh_dsn()
