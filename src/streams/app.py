@@ -19,6 +19,7 @@ import asyncio
 import copy
 import json
 import logging
+import os
 import time
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Sequence
@@ -47,6 +48,9 @@ from streams.topics import TOPIC_CEMS_HOURLY, TOPIC_FACTS, TOPIC_PARK
 log = logging.getLogger(__name__)
 
 APP_ID = "nengtan-streams"
+
+EXIT_UNDELIVERED = 75
+"""Exit status of a worker that could not deliver outputs (EX_TEMPFAIL: restart it)."""
 
 TAKE_MAX = 500
 """Events processed together: their outputs are awaited once (one Kafka round trip for up to
@@ -112,9 +116,21 @@ def create_app(
     stats = {"batches": 0, "stale": 0, "consumption": 0, "alerts": 0}
 
     async def deliver(futures: list[Awaitable[Any]]) -> None:
-        """Wait until Kafka acknowledged every output (before the state is written)."""
-        if futures:
+        """Wait until Kafka acknowledged every output (before the state is written).
+
+        If an output cannot be delivered, the worker exits at once with status 75: an agent
+        that raised would have its group's offsets acked by Faust all the same (and committed
+        by the next commit), losing the group. Exiting commits nothing; the restarted worker
+        (systemd, ``nengtan demo``) reprocesses the group from the last committed offset."""
+        if not futures:
+            return
+        try:
             await asyncio.gather(*futures)
+        except Exception:
+            log.critical("outputs could not be delivered to Kafka; exiting without commit",
+                         exc_info=True)  # fmt: skip
+            logging.shutdown()
+            os._exit(EXIT_UNDELIVERED)
 
     async def send(t: faust.TopicT, key: str, value: dict[str, Any]) -> Awaitable[Any]:
         fut: Awaitable[Any] = await t.send(key=key.encode(), value=dumps(value), force=True)
