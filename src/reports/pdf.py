@@ -1,10 +1,17 @@
 """The report as PDF (reportlab): numbered sections in the order of GB/T 32150 with tables and
-charts. Text with Chinese characters (document names of factor sources) is set in the Adobe
-CID font STSong-Light, which PDF readers supply, so nothing has to be embedded or fetched."""
+charts.
+
+Text with Chinese characters (document names of factor sources) is set in a CJK TrueType font
+embedded (subset) in the PDF, so the file reads the same everywhere, verifiers' archives
+included: the font file named by ``NENGTAN_REPORT_CJK_FONT``, else the first of ``CJK_FONT_FILES``
+present (Debian's WenQuanYi fonts, installed by ``scripts/setup``). Without one, the Adobe CID font
+STSong-Light is referenced instead: nothing embedded, and viewers without Adobe's CJK pack show
+boxes."""
 
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,16 +24,41 @@ from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from nengtan.errors import ConfigError
 from reports import charts
 
-_CJK_FONT = "STSong-Light"
+CJK_FONT_FILES = (
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+)
+_FALLBACK_CJK_FONT = "STSong-Light"
+_cjk_font_name: str | None = None
+
+
+def cjk_font() -> str:
+    """The registered name of the font Chinese text is set in (see the module docstring)."""
+    global _cjk_font_name
+    if _cjk_font_name is not None:
+        return _cjk_font_name
+    wanted = os.environ.get("NENGTAN_REPORT_CJK_FONT")
+    if wanted and not Path(wanted).is_file():
+        raise ConfigError(f"NENGTAN_REPORT_CJK_FONT={wanted}: no such font file")
+    candidates = [wanted] if wanted else [f for f in CJK_FONT_FILES if Path(f).is_file()]
+    if candidates:
+        pdfmetrics.registerFont(TTFont("NengtanCJK", candidates[0], subfontIndex=0))
+        _cjk_font_name = "NengtanCJK"
+    else:
+        pdfmetrics.registerFont(UnicodeCIDFont(_FALLBACK_CJK_FONT))
+        _cjk_font_name = _FALLBACK_CJK_FONT
+    return _cjk_font_name
 
 
 def _styles() -> dict[str, ParagraphStyle]:
-    if _CJK_FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(_CJK_FONT))
+    cjk_font()
     base = getSampleStyleSheet()
     return {
         "title": base["Title"],
@@ -48,7 +80,7 @@ _SUBSCRIPTS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
 def _para(value: Any, style: ParagraphStyle) -> Paragraph:
     s = escape(_text(value).translate(_SUBSCRIPTS))
     if any(ord(ch) > 0x2E7F for ch in s):
-        s = f'<font name="{_CJK_FONT}">{s}</font>'
+        s = f'<font name="{cjk_font()}">{s}</font>'
     return Paragraph(s, style)
 
 
@@ -78,6 +110,7 @@ def write_pdf(body: dict[str, Any], path: Path, verification: dict[str, Any] | N
     ent, em, per = body["entity"], body["emissions"], body["period"]
     story: list[Any] = [
         Paragraph(f"Annual greenhouse gas emission report {per['year']}", st["title"]),
+        _para(f"{per['year']} 年度温室气体排放报告", st["title"]),
         _para(f"{ent['id']} {ent.get('name', '')} — structure of {body['standard']}; revision "
               f"{body.get('revision', 'draft')}; generated "
               f"{datetime.fromtimestamp(body['generated_ms'] / 1000, UTC):%Y-%m-%d %H:%M} UTC", st["p"]),

@@ -63,6 +63,14 @@ def test_pdf_renders_and_excel_has_the_sheets(filled: str, tmp_path: Path) -> No
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 5000
     info = subprocess.run(["pdfinfo", str(pdf)], check=True, capture_output=True, text=True).stdout
     assert int(next(ln.split()[-1] for ln in info.splitlines() if ln.startswith("Pages:"))) >= 2
+    # the factor sources' Chinese document names are set in an embedded CJK font (scripts/setup
+    # installs one), not in a reader-supplied CID font that renders as boxes without it
+    fonts = subprocess.run(["pdffonts", str(pdf)], check=True, capture_output=True, text=True).stdout
+    cjk = [ln.split() for ln in fonts.splitlines() if "TrueType" in ln]  # reportlab's Type 1 for Latin
+    assert cjk, fonts
+    assert all(row[-5] == "yes" for row in cjk), fonts  # columns: ... emb sub uni object ID
+    text = subprocess.run(["pdftotext", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
+    assert "年度温室气体排放报告" in text, text[:500]
 
 
 def test_issued_revision_is_frozen_and_a_correction_needs_a_new_revision(filled: str) -> None:
