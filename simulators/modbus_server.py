@@ -7,6 +7,13 @@ a point shows the point's emitted value; registers carrying the same quantity in
 encoding mirror it; the rest hold the profile's default. Values change only at the device's
 ticks (``update_s`` simulated seconds); an offline device answers exception 0x0B (gateway
 target failed to respond) until it is back.
+
+A profile with a ``load_profile`` block also gets its ring (``adapters.modbus.ring``): at each
+tick the device emits, the sample — sequence, the simulated device time the emission log
+records (``ts``, clock skew included), and every register of the map as it now shows — is
+written to its slot, then the header. Until a device has emitted its first tick it answers
+exception 0x06 (device busy), so no poller ever reads the zero registers of a meter that is
+not set up yet.
 """
 
 from __future__ import annotations
@@ -19,6 +26,8 @@ from pymodbus.server import ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 
 from adapters.modbus.codec import CodecError, Encoding, encode
+from adapters.modbus.config import load_profile_config
+from adapters.modbus.ring import SEQ_MODULUS, RingLayout
 from ingest.park.models import Device
 from ingest.park.profiles import DeviceProfile
 from nengtan.errors import ConfigError, ServiceError
@@ -44,9 +53,13 @@ class ModbusDeviceSim:
     base: int
     image: list[int]
     online: bool = True
+    ready: bool = False  # set by the first emitted tick; before it: exception 0x06
     # quantity -> registers carrying it; point index in its group -> quantity
     slots: dict[str, list[_Slot]] = field(default_factory=dict)
     point_quantity: dict[int, str] = field(default_factory=dict)
+    ring: RingLayout | None = None
+    seq: int = 0  # sequence of the latest load-profile sample
+    fields: list[tuple[int, int]] = field(default_factory=list)  # (offset, count) per register
 
     @classmethod
     def build(cls, device: Device, profile: DeviceProfile) -> ModbusDeviceSim:
@@ -56,7 +69,16 @@ class ModbusDeviceSim:
             enc = modbus_encoding(device, profile, reg)
             slot = _Slot(reg.address - base, enc, reg.modulus)
             sim.slots.setdefault(reg.measures, []).append(slot)
+            sim.fields.append((slot.offset, reg.count))
             sim._put(slot, reg.default)
+        binding = device.modbus
+        assert binding is not None
+        lp = load_profile_config(
+            profile,
+            binding.word_order or profile.word_order,
+            binding.byte_order or profile.byte_order,
+        )
+        sim.ring = lp.layout() if lp is not None else None
         return sim
 
     def _put(self, slot: _Slot, value: float) -> None:
@@ -74,6 +96,21 @@ class ModbusDeviceSim:
         for slot in self.slots.get(quantity, []):
             self._put(slot, value)
 
+    def record_sample(self, ts_ms: int) -> None:
+        """Freeze the registers as they now show into the ring's next slot, then the header;
+        the device is ready (serves requests) from its first sample on."""
+        self.ready = True
+        ring = self.ring
+        if ring is None:
+            return
+        self.seq = (self.seq + 1) % SEQ_MODULUS
+        values = [w for off, n in self.fields for w in self.image[off : off + n]]
+        words = ring.encode_sample(self.seq, ts_ms, values)
+        at = ring.slot_address(self.seq) - self.base
+        self.image[at : at + len(words)] = words
+        head = ring.address - self.base
+        self.image[head : head + 2] = ring.encode_header(self.seq)
+
     async def action(
         self,
         function_code: int,
@@ -86,6 +123,8 @@ class ModbusDeviceSim:
         """pymodbus hook on every request: serve the current image, or fail when offline."""
         if not self.online:
             return ExcCodes.GATEWAY_NO_RESPONSE
+        if not self.ready:  # no value emitted yet: never serve the zeros of an unset meter
+            return ExcCodes.DEVICE_BUSY
         lo = address - start_address
         src = address - self.base
         current_registers[lo : lo + count] = self.image[src : src + count]
@@ -155,3 +194,4 @@ class ModbusFarm:
                 binding = g.bindings[i]
                 if binding is not None:
                     sim.set_quantity(binding.register.measures, float(tick.values[i]))
+            sim.record_sample(tick.t_ms + g.dev_skew_ms[di])  # the ts the emission log records

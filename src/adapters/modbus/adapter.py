@@ -15,6 +15,17 @@ published whatever ``report`` says. A float register holding NaN
 or infinity (a meter's "no value") is rejected to the DLQ by validation like any other input.
 With ``report: change`` a point is republished only when its value changes (or after
 ``heartbeat_s``), so each value a meter holds appears once, at the first poll that saw it.
+
+Devices whose profile has a load-profile ring (``load_profile``; layout and sequence rules in
+``adapters.modbus.ring``) are read differently: each cycle reads the ring's header, then every
+sample newer than the last one handed over (consecutive slots merged up to ``max_registers``),
+and hands them over as one batch stamped with each sample's **device time** — every sample,
+whatever ``report`` says. The last handed-over sequence is kept per device in the state dir
+(``adapters.modbus.sequences``), so a restarted adapter continues where it stopped. Samples
+the ring no longer holds (device or adapter away for more than ``depth`` samples) are logged
+and counted as a gap with their sequence range (``status()['lost_samples']``); the contract's
+quality flags have no "gap" value, so the samples around a gap stay ``good``. A ring device
+publishes no outage marker: what it logged while unreachable is read from the ring afterwards.
 """
 
 from __future__ import annotations
@@ -29,8 +40,16 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from adapters.base import Adapter, Backoff
-from adapters.modbus.config import ModbusConfig, ModbusDeviceConfig, PointRegister
+from adapters.modbus.codec import CodecError
+from adapters.modbus.config import (
+    ModbusConfig,
+    ModbusDeviceConfig,
+    PointRegister,
+    load_profile_config,
+)
 from adapters.modbus.plan import Request, plan_requests
+from adapters.modbus.ring import HEADER_REGISTERS, SEQ_MODULUS, RingLayout, Sample, pending
+from adapters.modbus.sequences import FILE_NAME, SequenceStore
 from ingest.intake import Intake, now_ms
 from ingest.spool import SpoolFull
 from nengtan.errors import ConfigError
@@ -54,6 +73,13 @@ class DeviceState:
     last_error: str | None = None
     last_poll_ms: int = 0
     last_values: dict[str, tuple[float, int]] = field(default_factory=dict)
+    samples: int = 0  # load-profile samples handed over
+    lost_samples: int = 0
+    gaps: list[tuple[int, int]] = field(default_factory=list)  # the latest few, inclusive
+
+
+class _ReadError(Exception):
+    """A request failed (timeout, lost connection, exception response); the text says which."""
 
 
 class ModbusAdapter(Adapter):
@@ -69,6 +95,19 @@ class ModbusAdapter(Adapter):
             for d in config.devices
         }
         self.states: dict[str, DeviceState] = {d.device: DeviceState() for d in config.devices}
+        self.rings: dict[str, RingLayout] = {
+            d.device: d.load_profile.layout() for d in config.devices if d.load_profile
+        }
+        # per ring device: (point, field index in a sample); ``validate`` names a missing one
+        self._ring_points: dict[str, list[tuple[str, int]]] = {}
+        for d in config.devices:
+            if d.load_profile is not None:
+                index = {f.name: i for i, f in enumerate(d.load_profile.fields)}
+                self._ring_points[d.device] = [
+                    (p.point, index[p.name]) for p in d.points if p.name in index
+                ]
+        state_dir = config.state_dir
+        self.sequences = SequenceStore(state_dir / FILE_NAME if state_dir else None)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
@@ -77,7 +116,8 @@ class ModbusAdapter(Adapter):
     @classmethod
     def configs_for_park(cls, park: Park, settings: Settings) -> list[Any]:
         devices = device_configs(park)
-        return [ModbusConfig(devices=devices)] if devices else []
+        state_dir = settings.state_dir / "adapters" / park.id
+        return [ModbusConfig(devices=devices, state_dir=state_dir)] if devices else []
 
     def validate(self) -> None:
         for dev in self.config.devices:
@@ -86,6 +126,20 @@ class ModbusAdapter(Adapter):
                     f"modbus device {dev.device!r}: timeout_s {dev.timeout_s} must be below "
                     f"interval_s {dev.interval_s} so a dead device cannot stretch its cycle"
                 )
+            lp = dev.load_profile
+            if lp is None:
+                continue
+            try:
+                self.rings[dev.device].runs([0], dev.max_registers)
+                for p in dev.points:
+                    lp.field_index(p.name)
+            except CodecError as exc:
+                raise ConfigError(f"modbus device {dev.device!r}: load_profile: {exc}") from None
+            except KeyError as exc:
+                raise ConfigError(
+                    f"modbus device {dev.device!r}: register {exc.args[0]!r} is not in its "
+                    f"load-profile samples"
+                ) from None
 
     # -- lifecycle -----------------------------------------------------------------------------
     def start(self) -> None:
@@ -106,6 +160,8 @@ class ModbusAdapter(Adapter):
             "online": sum(s.online for s in states),
             "polls": sum(s.polls for s in states),
             "failures": sum(s.failures for s in states),
+            "samples": sum(s.samples for s in states),
+            "lost_samples": sum(s.lost_samples for s in states),
         }
 
     def _run(self) -> None:
@@ -137,14 +193,18 @@ class ModbusAdapter(Adapter):
                         ok = await asyncio.wait_for(client.connect(), dev.timeout_s * 2)
                     if not ok:
                         self._failed(state, dev, f"cannot connect to {dev.host}:{dev.port}")
-                        self._hand_over(dev, state, now_ms(), [], [p.point for p in dev.points])
+                        if dev.load_profile is None:
+                            self._hand_over(dev, state, now_ms(), [], [p.point for p in dev.points])
                         await asyncio.sleep(next(backoff))
                         next_at = time.monotonic()
                         continue
                     backoff = Backoff(
                         self.config.backoff_initial_s, 2.0, self.config.backoff_max_s
                     ).delays()
-                await self.poll_once(client, dev)
+                if dev.load_profile is None:
+                    await self.poll_once(client, dev)
+                else:
+                    await self.poll_ring(client, dev)
                 next_at += dev.interval_s
                 delay = next_at - time.monotonic()
                 if delay < 0:  # fell behind (slow device): skip missed slots, keep the phase
@@ -195,6 +255,123 @@ class ModbusAdapter(Adapter):
             state.online = True
             state.consecutive_failures = 0
         return self._hand_over(dev, state, ts, values, failed)
+
+    async def poll_ring(self, client: Any, dev: ModbusDeviceConfig) -> int:
+        """Read the samples of ``dev``'s ring newer than the last handed over and hand them over
+        with their device times; readings sent (see the module docstring)."""
+        state = self.states[dev.device]
+        ring = self.rings[dev.device]
+        state.polls += 1
+        state.last_poll_ms = now_ms()
+        try:
+            words = await self._read(client, dev, ring.table, ring.address, HEADER_REGISTERS)
+            latest = ring.decode_header(words)
+        except (_ReadError, CodecError) as exc:
+            self._failed(state, dev, str(exc))
+            return 0
+        last = self.sequences.get(dev.device)
+        todo = pending(last, latest, ring.depth)
+        if todo.whole_ring and last is not None:
+            log.warning(
+                "modbus %s: load-profile sequence went back from %d to %d (device restarted?); "
+                "reading the whole ring",
+                dev.device,
+                last,
+                latest,
+            )
+        if todo.gap is not None:
+            self._gap(dev, state, todo.gap[0], todo.gap[1], ring.depth)
+        samples: list[Sample] = []
+        done: int | None = None
+        error: str | None = None
+        for run in ring.runs(todo.seqs, dev.max_registers):
+            try:
+                got = ring.split(
+                    run, await self._read(client, dev, ring.table, run.address, run.count)
+                )
+            except (_ReadError, CodecError) as exc:
+                error = str(exc)
+                break
+            for want, sample in zip(run.seqs, got, strict=True):
+                if sample.seq == want and sample.ts_ms != 0:
+                    samples.append(sample)
+                elif not todo.whole_ring:  # overwritten while we read: gone
+                    self._gap(dev, state, want, want, ring.depth)
+            done = run.seqs[-1]
+        if error is not None:
+            self._failed(state, dev, error)
+        else:
+            state.online = True
+            state.consecutive_failures = 0
+        if done is None:
+            return 0
+        sent = self._hand_over_samples(dev, state, samples)
+        if sent is not None:
+            self.sequences.set(dev.device, done)
+        return sent or 0
+
+    async def _read(
+        self, client: Any, dev: ModbusDeviceConfig, table: str, address: int, count: int
+    ) -> list[int]:
+        read = client.read_holding_registers if table == "holding" else client.read_input_registers
+        fc = 3 if table == "holding" else 4
+        try:
+            rr = await asyncio.wait_for(
+                read(address, count=count, device_id=dev.unit_id), dev.timeout_s * 1.5
+            )
+        except Exception as exc:  # timeout, connection lost: reconnect before the next cycle
+            client.close()
+            raise _ReadError(f"FC{fc} {address}+{count}: {exc!r}") from exc
+        if rr.isError():
+            code = getattr(rr, "exception_code", "?")
+            raise _ReadError(f"FC{fc} {address}+{count}: exception {code}")
+        return list(rr.registers)
+
+    def _gap(
+        self, dev: ModbusDeviceConfig, state: DeviceState, first: int, last: int, depth: int
+    ) -> None:
+        n = (last - first) % SEQ_MODULUS + 1
+        state.lost_samples += n
+        state.gaps = [*state.gaps[-19:], (first, last)]
+        log.warning(
+            "modbus %s: load-profile samples %d..%d (%d) lost: the ring holds %d samples and "
+            "more were written while it was not read",
+            dev.device,
+            first,
+            last,
+            n,
+            depth,
+        )
+
+    def _hand_over_samples(
+        self, dev: ModbusDeviceConfig, state: DeviceState, samples: list[Sample]
+    ) -> int | None:
+        """One batch with every sample's readings; None when it could not be spooled (the
+        samples are then read again next cycle, while the ring holds them)."""
+        if not samples:
+            return 0
+        points = self._ring_points[dev.device]
+        readings = [
+            {"point": point, "ts": s.ts_ms, "value": s.values[i]}
+            for s in samples
+            for point, i in points
+        ]
+        self._seq += 1
+        try:
+            sent = self.intake.accept(
+                device=dev.device,
+                seq=self._seq,
+                sent_ms=now_ms(),
+                readings=readings,
+                source=f"modbus:{dev.device}",
+            )
+        except SpoolFull as exc:
+            log.error("modbus %s: %s; samples kept in the ring for the next cycle", dev.device, exc)
+            self.intake.dropped()
+            return None
+        state.samples += len(samples)
+        state.batches += 1
+        return sent
 
     def _hand_over(
         self,
@@ -295,6 +472,7 @@ def device_configs(park: Park, *, poll_fraction: float = 0.25) -> list[ModbusDev
         readable = [(r.table, r.address, r.address + r.count) for r in profile.registers]
         out.append(
             ModbusDeviceConfig(
+                load_profile=load_profile_config(profile, word, byte),
                 device=dev.id,
                 host=binding.host,
                 port=binding.port,

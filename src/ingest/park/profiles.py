@@ -5,6 +5,11 @@ A profile lists a device's registers: 0-based protocol address, data type, scale
 Modbus adapter decodes with ``adapters.modbus.codec`` using these same entries, so the two
 sides cannot drift. Several registers may carry the same ``quantity`` in different encodings
 (float32 and a scaled uint32 of the same energy counter); the simulator mirrors them.
+
+A profile may also declare a ``load_profile`` block, the "frozen data" ring of smart meters:
+the last ``depth`` samples, each ``(sequence uint32, device time uint64 epoch ms, then every
+register of the map in profile order and in its own encoding)``, behind a header register pair
+holding the latest sequence number (layout and sequence rules: ``adapters.modbus.ring``).
 """
 
 from __future__ import annotations
@@ -74,6 +79,21 @@ class RegisterDef(_Model):
         return None
 
 
+SAMPLE_HEAD_REGISTERS = 6
+"""A load-profile sample starts with its sequence number (uint32) and device time (uint64)."""
+MAX_SAMPLE_REGISTERS = 125
+"""One sample must fit one read request (the FC3/FC4 limit)."""
+
+
+class LoadProfileDef(_Model):
+    """Where a meter keeps its ring of recent samples (see the module docstring)."""
+
+    address: int = Field(ge=0, le=65535, description="header: latest sequence number (uint32)")
+    depth: int = Field(ge=2, le=4096, description="samples the ring holds; a power of two")
+    table: Literal["holding", "input"] = "holding"
+    description: str = ""
+
+
 class DeviceProfile(_Model):
     """A register map with its default word/byte order and provenance."""
 
@@ -85,6 +105,21 @@ class DeviceProfile(_Model):
     word_order: Order = "big"
     byte_order: Order = "big"
     registers: list[RegisterDef] = Field(min_length=1)
+    load_profile: LoadProfileDef | None = Field(
+        None, description="ring of recent samples with device timestamps; none: poll only"
+    )
+
+    @property
+    def sample_registers(self) -> int:
+        """Registers one load-profile sample occupies (head plus every register of the map)."""
+        return SAMPLE_HEAD_REGISTERS + sum(r.count for r in self.registers)
+
+    def load_profile_span(self) -> tuple[int, int] | None:
+        """(header address, one past the ring's last register), or None without a block."""
+        lp = self.load_profile
+        if lp is None:
+            return None
+        return lp.address, lp.address + 2 + lp.depth * self.sample_registers
 
     def register(self, name: str) -> RegisterDef:
         """The register called ``name``; ``KeyError`` if the profile has none."""
@@ -97,9 +132,12 @@ class DeviceProfile(_Model):
         return [reg.name for reg in self.registers]
 
     def span(self) -> tuple[int, int]:
-        """(first address, one past the last address) covered by the map."""
+        """(first address, one past the last address) covered by the map and its ring."""
         start = min(r.address for r in self.registers)
         end = max(r.address + r.count for r in self.registers)
+        ring = self.load_profile_span()
+        if ring is not None:
+            start, end = min(start, ring[0]), max(end, ring[1])
         return start, end
 
 
@@ -114,10 +152,38 @@ def _check_overlaps(profile: DeviceProfile, source: str) -> None:
                     f"{used[key]!r}"
                 )
             used[key] = reg.name
+    _check_load_profile(profile, source, used)
     names = [r.name for r in profile.registers]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise ConfigError(f"{source}: registers: duplicate names {dupes}")
+
+
+def _check_load_profile(
+    profile: DeviceProfile, source: str, used: dict[tuple[str, int], str]
+) -> None:
+    lp = profile.load_profile
+    span = profile.load_profile_span()
+    if lp is None or span is None:
+        return
+    where = f"{source}: load_profile"
+    if lp.depth & (lp.depth - 1):
+        raise ConfigError(
+            f"{where}: depth {lp.depth} must be a power of two (the ring slot of sequence s is "
+            f"s mod depth, which must stay continuous when the uint32 sequence wraps)"
+        )
+    if profile.sample_registers > MAX_SAMPLE_REGISTERS:
+        raise ConfigError(
+            f"{where}: a sample takes {profile.sample_registers} registers; at most "
+            f"{MAX_SAMPLE_REGISTERS} fit one read request"
+        )
+    if span[1] > 65536:
+        raise ConfigError(f"{where}: the ring ends at {span[1]}, beyond address 65535")
+    for addr in range(*span):
+        if (lp.table, addr) in used:
+            raise ConfigError(
+                f"{where}: address {addr} overlaps register {used[(lp.table, addr)]!r}"
+            )
 
 
 def load_profile_file(path: Path) -> DeviceProfile:
