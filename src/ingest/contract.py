@@ -28,6 +28,11 @@ ALL_TOPICS: tuple[str, ...] = (
 
 READINGS_SCHEMA = "nt.readings/1"
 
+DLQ_MAX_MESSAGE_BYTES = 16 * 1024 * 1024
+"""``max.message.bytes`` of the DLQ topic: a rejected input travels whole, base64-encoded (4/3
+larger), so a 10 MB payload (~14 MB as base64) fits; only larger ones are quarantined to disk
+(``ingest.dlq``). Producers and DLQ consumers size their requests and fetches to it."""
+
 Quality = Literal["good", "uncertain", "bad"]
 """Quality of one reading: ``bad`` values are kept as evidence but never accounted."""
 

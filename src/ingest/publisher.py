@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ingest.contract import TOPIC_DLQ, TOPIC_READINGS
+from ingest.contract import DLQ_MAX_MESSAGE_BYTES, TOPIC_DLQ, TOPIC_READINGS
 from ingest.dlq import DeadLetterStore
 from ingest.spool import Position, Record, Spool, SpoolStatus, encode_record
 
@@ -42,7 +42,9 @@ def producer_config(bootstrap: str, client_id: str) -> dict[str, Any]:
         "compression_type": "gzip",  # stdlib codec: no native extension needed
         "linger_ms": 20,
         "batch_size": 512 * 1024,
-        "max_request_size": 1024 * 1024,
+        # a DLQ record carries its rejected input whole (up to the DLQ topic's limit); reading
+        # batches stay below 1 MB (``ingest.intake`` splits them), as their topic requires
+        "max_request_size": DLQ_MAX_MESSAGE_BYTES,
         "delivery_timeout_ms": 120_000,
         "request_timeout_ms": 15_000,
         "max_block_ms": 5_000,  # metadata wait when the broker is down: fail fast, retry later
@@ -96,11 +98,11 @@ class Publisher:
         fsync_interval_ms: int = 100,
         window: int = 20_000,
         producer_overrides: dict[str, Any] | None = None,
-        dlq_max_payload_bytes: int = 512 * 1024,
+        dlq_max_record_bytes: int = DLQ_MAX_MESSAGE_BYTES,
     ) -> None:
         self.bootstrap = bootstrap
         self.spool = Spool(spool_dir / "spool", max_bytes=max_spool_bytes)
-        self.dead_letters = DeadLetterStore(spool_dir / "dlq-payloads", dlq_max_payload_bytes)
+        self.dead_letters = DeadLetterStore(spool_dir / "dlq-payloads", dlq_max_record_bytes)
         self.fsync_interval_s = fsync_interval_ms / 1000
         self.window = window
         self._config = producer_config(bootstrap, client_id) | (producer_overrides or {})

@@ -38,8 +38,10 @@ from nengtan.errors import NengtanError
 _HEADER = struct.Struct(">IIHH")
 _SUFFIX = ".seg"
 _ACK = "ack"
-MAX_RECORD_BYTES = 4 << 20  # far above Kafka's 1 MB default; below the 8 MiB read chunk
+MAX_RECORD_BYTES = 20 << 20
+"""Above the DLQ topic's 16 MiB records (a rejected input kept whole) plus topic and key."""
 _READ_CHUNK = 8 << 20
+"""Bytes read at a time; a record larger than this is read whole on its own."""
 
 
 class SpoolFull(NengtanError):
@@ -287,6 +289,10 @@ class Spool:
         with open(self.dir / _seg_name(cursor.segment), "rb") as fh:
             fh.seek(cursor.offset)
             data = fh.read(min(end - cursor.offset, _READ_CHUNK))
+            if len(data) >= _HEADER.size:
+                first = _HEADER.size + _HEADER.unpack_from(data)[0]
+                if len(data) < first <= end - cursor.offset:  # one record above the chunk
+                    data += fh.read(first - len(data))
         seg, base = cursor.segment, cursor.offset
         for off, nxt, topic, key, value in _scan(data, 0):
             start, after = Position(seg, base + off), Position(seg, base + nxt)

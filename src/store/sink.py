@@ -19,7 +19,7 @@ from typing import Any
 
 import psycopg
 
-from ingest.contract import TOPIC_DLQ
+from ingest.contract import DLQ_MAX_MESSAGE_BYTES, TOPIC_DLQ
 from store.tables import TARGETS, Row, Target
 
 log = logging.getLogger(__name__)
@@ -157,6 +157,8 @@ def run_sink(
         enable_auto_commit=False,
         auto_offset_reset="earliest",
         max_poll_records=max_records,
+        # a DLQ record carries its rejected input whole (up to 16 MiB)
+        max_partition_fetch_bytes=DLQ_MAX_MESSAGE_BYTES,
         client_id="nengtan-sink",
     )
     stopping = False

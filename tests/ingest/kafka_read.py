@@ -27,6 +27,7 @@ def read_topic(
         enable_auto_commit=False,
         auto_offset_reset="earliest",
         consumer_timeout_ms=500,
+        max_partition_fetch_bytes=16 * 1024 * 1024,  # DLQ records carry whole payloads
     )
     try:
         deadline = time.monotonic() + timeout_s

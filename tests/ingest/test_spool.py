@@ -141,3 +141,18 @@ def test_survives_a_killed_writer_process(tmp_path: Path) -> None:
     again = Spool(tmp_path)
     assert [r.value for r in _drain(again)] == [b"%d" % i for i in range(1000)]
     again.close()
+
+
+def test_a_record_above_the_read_chunk_comes_back_whole(tmp_path: Path) -> None:
+    # a DLQ record carries a rejected input whole: 14 MiB, above the 8 MiB read chunk
+    spool = Spool(tmp_path, segment_bytes=1 << 20)
+    big = bytes(range(256)) * (14 * 4096)
+    spool.append("t", b"k", b"small")
+    spool.append("t", b"k", big)
+    spool.append("t", b"k", b"after")
+    assert [r.value for r in _drain(spool)] == [b"small", big, b"after"]
+    spool.close()
+    reopened = Spool(tmp_path, segment_bytes=1 << 20)
+    assert reopened.status().pending_records == 3
+    assert [r.value for r in _drain(reopened)] == [b"small", big, b"after"]
+    reopened.close()

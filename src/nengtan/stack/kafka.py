@@ -15,7 +15,7 @@ import subprocess
 from importlib import resources
 from pathlib import Path
 
-from ingest.contract import ALL_TOPICS, TOPIC_DLQ
+from ingest.contract import ALL_TOPICS, DLQ_MAX_MESSAGE_BYTES, TOPIC_DLQ
 from nengtan.errors import ServiceError
 from nengtan.settings import Settings
 from nengtan.stack import procs
@@ -25,8 +25,8 @@ log = logging.getLogger(__name__)
 
 MAIN_CLASS = "kafka.Kafka"
 STORAGE_TOOL = "kafka.tools.StorageTool"
-# Rejected inputs are kept whole; a 10 MB payload is ~14 MB as base64, so the DLQ topic takes 16 MiB.
-DLQ_MAX_MESSAGE_BYTES = 16 * 1024 * 1024
+# Rejected inputs are kept whole; a 10 MB payload is ~14 MB as base64, so the DLQ topic takes
+# DLQ_MAX_MESSAGE_BYTES (16 MiB, the contract's); other topics keep the broker default (~1 MB).
 
 
 def require_tool(name: str, hint: str) -> str:
