@@ -158,3 +158,44 @@ def test_port_in_use_is_a_service_error(park_doc: Callable[..., dict[str, Any]])
         sim = Simulation(parse_park(doc), RunOptions(start_ms=START))
         with pytest.raises(ServiceError, match=f"modbus 127.0.0.1:{port}: cannot listen"):
             asyncio.run(sim.setup())
+
+
+def test_no_register_is_served_before_the_first_sample(modbus_sim: Simulation) -> None:
+    asyncio.run(_before_setup(modbus_sim))
+
+
+async def _before_setup(sim: Simulation) -> None:
+    """Listening but not yet ticked: exception 0x06 (device busy), never the zero registers of
+    an unset meter; from the first tick on, the emitted value and the ring's first sample."""
+    from adapters.modbus.config import load_profile_config
+
+    profiles = load_profiles()
+    dev = sim.park.index.device("acme-m2")
+    assert dev.modbus is not None
+    profile = profiles[dev.modbus.profile]
+    reg = profile.register("import_kwh_u32")
+    await sim.setup()
+    client = AsyncModbusTcpClient("127.0.0.1", port=dev.modbus.port)
+    try:
+        assert await client.connect()
+        rr = await client.read_holding_registers(100, count=2, device_id=dev.modbus.unit_id)
+        assert rr.isError() and rr.exception_code == 0x06
+        await sim.advance(START)
+        rr = await client.read_holding_registers(100, count=2, device_id=dev.modbus.unit_id)
+        assert decode(rr.registers, modbus_encoding(dev, profile, reg)) == 1_250_000.0
+        lp = load_profile_config(profile, "little", "big")  # acme-m2 swaps words
+        assert lp is not None
+        ring = lp.layout()
+        rr = await client.read_holding_registers(
+            ring.address, count=2, device_id=dev.modbus.unit_id
+        )
+        assert ring.decode_header(rr.registers) == 1
+        rr = await client.read_holding_registers(
+            ring.slot_address(1), count=ring.sample_size, device_id=dev.modbus.unit_id
+        )
+        sample = ring.decode_sample(rr.registers)
+        assert (sample.seq, sample.ts_ms) == (1, START)
+        assert sample.values[lp.field_index("import_kwh_u32")] == 1_250_000.0
+    finally:
+        client.close()
+        await sim.teardown()
