@@ -122,6 +122,11 @@ class EmissionLog:
         if self._fh is not None:
             self._fh.write(json.dumps(record, separators=(",", ":")) + "\n")
 
+    def flush(self) -> None:
+        """Make everything written so far readable by others (the file stays open)."""
+        if self._fh is not None:
+            self._fh.flush()
+
     def close(self) -> None:
         if self._fh is not None:
             self._fh.close()
