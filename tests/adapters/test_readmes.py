@@ -8,14 +8,20 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from adapters.modbus.config import ModbusConfig, ModbusDeviceConfig, PointRegister
+from adapters.modbus.config import (
+    LoadProfileConfig,
+    ModbusConfig,
+    ModbusDeviceConfig,
+    PointRegister,
+    SampleField,
+)
 from adapters.mqtt.config import MqttConfig
 from adapters.opcua.config import OpcUaConfig, OpcUaEndpointConfig, OpcUaNode
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "adapters"
 
 MODELS: dict[str, list[type[BaseModel]]] = {
-    "modbus": [ModbusConfig, ModbusDeviceConfig, PointRegister],
+    "modbus": [ModbusConfig, ModbusDeviceConfig, PointRegister, LoadProfileConfig, SampleField],
     "opcua": [OpcUaConfig, OpcUaEndpointConfig, OpcUaNode],
     "mqtt": [MqttConfig],
 }
