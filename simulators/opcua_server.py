@@ -7,6 +7,14 @@ first, so it gets index 2. Values change only at the device's ticks and carry th
 instant (plus any clock skew) as SourceTimestamp; subscriptions are served by asyncua. Until
 its first tick a tag is ``BadWaitingForInitialData``; an offline device's tags turn
 ``BadNoCommunication`` and recover at its first tick back online.
+
+Like a DCS historian, the server keeps every tag's value changes (asyncua's in-memory history,
+``Server.historize_node_data_change``) and answers HistoryRead (raw) for them, so a client that
+was not subscribed (starting late, restarted, reconnecting) reads what it missed. Each tag keeps
+its last ``history_values(tags)`` changes; asyncua's own trimming by age compares
+SourceTimestamps with the wall clock, which means nothing for a simulated clock, so the bound is
+a count. Every value written carries a SourceTimestamp (status-only values too: asyncua's
+history read compares timestamps and fails on a missing one).
 """
 
 from __future__ import annotations
@@ -35,8 +43,24 @@ def _dt(ts_ms: int) -> datetime:
     return _EPOCH + timedelta(milliseconds=int(ts_ms))
 
 
-def _status(code: int) -> ua.DataValue:
-    return ua.DataValue(StatusCode=ua.StatusCode(ua.UInt32(code)))
+HISTORY_BUDGET_VALUES = 1_000_000
+"""Values an endpoint's history keeps over all its tags (~320 bytes each in asyncua's memory
+storage, so at most ~320 MB once full); split evenly, at least ``HISTORY_MIN_VALUES`` a tag."""
+HISTORY_MIN_VALUES = 1_000
+
+
+def history_values(tags: int) -> int:
+    """Changes kept per tag: 100,000 for the example park's 10 tags (~5.8 days of 5 s ticks),
+    1,000 (83 minutes of 5 s ticks) from 1,000 tags up."""
+    return max(HISTORY_MIN_VALUES, HISTORY_BUDGET_VALUES // max(tags, 1))
+
+
+def _status(code: int, when: datetime) -> ua.DataValue:
+    return ua.DataValue(
+        StatusCode=ua.StatusCode(ua.UInt32(code)),
+        SourceTimestamp=when,  # type: ignore[arg-type]
+        ServerTimestamp=when,  # type: ignore[arg-type]
+    )
 
 
 def _std(identifier: int) -> ua.NodeId:
@@ -110,9 +134,15 @@ class OpcUaEndpoint:
         # one AddNodes call for the whole tree: per-variable calls cost ~3 ms each
         for result in await self.server.nodes.objects.session.add_nodes(items):
             result.StatusCode.check()
-        waiting = _status(ua.status_codes.StatusCodes.BadWaitingForInitialData)
+        waiting = _status(ua.status_codes.StatusCodes.BadWaitingForInitialData, datetime.now(UTC))
         for node_id in self.node_of.values():
             await self.server.write_attribute_value(node_id, waiting)
+        # historize after the initial status is set: the history starts with it, not with 0.0
+        await self.server.historize_node_data_change(
+            [self.server.get_node(n) for n in self.node_of.values()],
+            period=timedelta(0),  # no trimming by age (see the module docstring)
+            count=history_values(len(self.node_of)),
+        )
         try:
             await self.server.start()
         except OSError as exc:
@@ -159,7 +189,10 @@ class OpcUaEndpoint:
                     for i in range(a, b):
                         await self.server.write_attribute_value(
                             self.node_of[g.point_ids[i]],
-                            _status(ua.status_codes.StatusCodes.BadNoCommunication),
+                            _status(
+                                ua.status_codes.StatusCodes.BadNoCommunication,
+                                _dt(tick.t_ms + g.dev_skew_ms[di]),
+                            ),
                         )
                 continue
             self.bad.discard(dev.id)

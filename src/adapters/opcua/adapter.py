@@ -10,6 +10,14 @@ to the server timestamp. Status codes map to quality by their severity bits: Goo
 Uncertain -> uncertain, Bad -> bad (a bad status without a numeric value yields no reading
 and is counted). On a lost connection (``check_connection`` fails, the watchdog trips) the
 client is dropped and the adapter reconnects with exponential backoff and re-subscribes.
+
+No gaps: on every (re)connect the adapter subscribes first and holds the live values back,
+reads each tag's raw history from its watermark (the last source time it handed over, kept on
+disk by ``adapters.opcua.watermarks``, so a restarted process resumes) up to now, hands those
+values over in timestamp order, then releases the held live values. A value not newer than its
+tag's watermark is a repeat and is dropped, so history and live overlap without duplicates. A
+server without history (a Bad status on HistoryRead) is logged once per endpoint and status,
+and the adapter carries on with live values.
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from adapters.base import Adapter, Backoff
 from adapters.opcua.config import OpcUaConfig, OpcUaEndpointConfig, OpcUaNode
+from adapters.opcua.watermarks import Watermarks
 from ingest.intake import Intake, now_ms
 from ingest.spool import SpoolFull
 
@@ -56,29 +65,61 @@ class EndpointState:
     online: bool = False
     changes: int = 0
     without_value: int = 0
+    history_values: int = 0
+    repeats: int = 0
+    history: str = "unknown"
+    """``ok`` once a history read answered, else the status that said there is none."""
     last_error: str | None = None
 
 
+def reading_of(spec: OpcUaNode, dv: Any) -> dict[str, Any] | None:
+    """The reading of a DataValue, or None when it carries no number (a bare Bad status)."""
+    val = dv.Value.Value if dv.Value is not None else None
+    if isinstance(val, bool) or not isinstance(val, int | float):
+        return None
+    q = quality_of(dv.StatusCode.value if dv.StatusCode is not None else 0)
+    ts = epoch_ms(dv.SourceTimestamp) or epoch_ms(dv.ServerTimestamp) or now_ms()
+    return {"point": spec.point, "ts": ts, "value": float(val), "q": q}
+
+
 class _Handler:
-    """asyncua subscription handler: buffers data changes per device (runs on the loop)."""
+    """asyncua subscription handler: hands data changes to the adapter (runs on the loop).
+
+    While the history of a fresh connection is being read, live values are held back
+    (``holding``) and released after it, so each tag's values go out in timestamp order.
+    """
 
     def __init__(self, owner: OpcUaAdapter, state: EndpointState) -> None:
         self.owner = owner
         self.state = state
         self.points: dict[str, OpcUaNode] = {}
+        self.nodes: list[tuple[Any, OpcUaNode]] = []
+        self.holding = True
+        self.held: list[tuple[OpcUaNode, dict[str, Any]]] = []
 
     def datachange_notification(self, node: Any, val: Any, data: Any) -> None:
         spec = self.points.get(node.nodeid.to_string())
         if spec is None:
             return
-        dv = data.monitored_item.Value
-        q = quality_of(dv.StatusCode.value if dv.StatusCode is not None else 0)
-        if isinstance(val, bool) or not isinstance(val, int | float):
+        reading = reading_of(spec, data.monitored_item.Value)
+        if reading is None:
             self.state.without_value += 1
             return
-        ts = epoch_ms(dv.SourceTimestamp) or epoch_ms(dv.ServerTimestamp) or now_ms()
-        self.state.changes += 1
-        self.owner.buffer(spec.device, {"point": spec.point, "ts": ts, "value": float(val), "q": q})
+        if self.holding:
+            self.held.append((spec, reading))
+        elif self.owner.deliver(spec, reading):
+            self.state.changes += 1
+        else:
+            self.state.repeats += 1
+
+    def release(self) -> None:
+        """History is read: hand over the live values held meanwhile (repeats dropped)."""
+        held, self.held, self.holding = self.held, [], False
+        for spec, reading in held:
+            if self.owner.deliver(spec, reading):
+                self.state.changes += 1
+            else:
+                self.state.repeats += 1
 
     def status_change_notification(self, status: Any) -> None:
         log.warning("OPC UA subscription status changed: %s", status)
@@ -93,6 +134,9 @@ class OpcUaAdapter(Adapter):
     def __init__(self, config: OpcUaConfig, intake: Intake, park: Park | None = None) -> None:
         super().__init__(config, intake, park)
         self.states = {e.endpoint: EndpointState() for e in config.endpoints}
+        self.watermarks = Watermarks(
+            config.watermarks_path or intake.publisher.spool.dir.parent / "opcua-watermarks.json"
+        )
         self._buffers: dict[str, list[dict[str, Any]]] = {}
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
@@ -122,14 +166,24 @@ class OpcUaAdapter(Adapter):
             "endpoints": len(states),
             "online": sum(s.online for s in states),
             "changes": sum(s.changes for s in states),
+            "history_values": sum(s.history_values for s in states),
+            "repeats": sum(s.repeats for s in states),
+            "history": sorted({s.history for s in states}),
         }
 
-    def buffer(self, device: str, reading: dict[str, Any]) -> None:
-        self._buffers.setdefault(device, []).append(reading)
+    def deliver(self, spec: OpcUaNode, reading: dict[str, Any]) -> bool:
+        """Queue a reading for the next batch; False (dropped) when not newer than the last
+        one of its tag (a repeat of what history or the subscription already gave)."""
+        if not self.watermarks.is_new(spec.point, reading["ts"]):
+            return False
+        self._buffers.setdefault(spec.device, []).append(reading)
+        return True
 
     def flush(self) -> None:
-        """Hand each device's buffered changes to the intake as one batch."""
+        """Hand each device's queued readings to the intake as one batch, then persist the
+        watermarks of what is now in the spool (after an fsync, so they never run ahead)."""
         buffers, self._buffers = self._buffers, {}
+        handed = False
         for device, readings in buffers.items():
             self._seq += 1
             try:
@@ -143,6 +197,13 @@ class OpcUaAdapter(Adapter):
             except SpoolFull as exc:
                 log.error("opcua %s: %s; %d readings dropped", device, exc, len(readings))
                 self.intake.dropped()
+                continue
+            for r in readings:
+                self.watermarks.hand_over(r["point"], r["ts"])
+            handed = True
+        if handed:
+            self.intake.publisher.spool.sync()
+            self.watermarks.save()
 
     async def _main(self) -> None:
         tasks = [asyncio.create_task(self._endpoint_loop(e)) for e in self.config.endpoints]
@@ -164,13 +225,14 @@ class OpcUaAdapter(Adapter):
             client = Client(cfg.endpoint, timeout=cfg.timeout_s, watchdog_intervall=1.0)
             try:
                 await client.connect()
-                await self._subscribe(client, cfg, state)
+                handler = await self._subscribe(client, cfg, state)
                 state.online = True
                 state.connects += 1
                 delays = Backoff(
                     self.config.backoff_initial_s, 2.0, self.config.backoff_max_s
                 ).delays()
                 log.info("OPC UA connected to %s (%d tags)", cfg.endpoint, len(cfg.nodes))
+                await self._catch_up(cfg, handler, state)
                 while True:
                     await asyncio.sleep(0.5)
                     await client.check_connection()
@@ -187,7 +249,45 @@ class OpcUaAdapter(Adapter):
                 await asyncio.wait_for(client.disconnect(), 2)
             await asyncio.sleep(next(delays))
 
-    async def _subscribe(self, client: Any, cfg: OpcUaEndpointConfig, state: EndpointState) -> None:
+    async def _catch_up(
+        self, cfg: OpcUaEndpointConfig, handler: _Handler, state: EndpointState
+    ) -> None:
+        """Hand over each tag's history since its watermark, then the held live values.
+
+        On an error (the connection dropped) the held values are dropped with the handler:
+        the watermarks did not pass them, so the next connection reads them from history.
+        """
+        from adapters.opcua.history import HistoryUnavailable, dt_of_ms, read_since
+
+        lookback = self.config.history_lookback_s
+        first = dt_of_ms(now_ms() - int(lookback * 1000) if lookback else 0)
+        for node, spec in handler.nodes:
+            last = self.watermarks.buffered.get(spec.point)
+            try:
+                async for page in read_since(node, first if last is None else dt_of_ms(last)):
+                    for dv in page:
+                        reading = reading_of(spec, dv)
+                        if reading is None:
+                            continue
+                        if self.deliver(spec, reading):
+                            state.history_values += 1
+                if state.history != "ok":
+                    state.history = "ok"
+            except HistoryUnavailable as exc:
+                if state.history != exc.status:
+                    log.warning(
+                        "OPC UA %s: no history for %s (%s): values changed while not "
+                        "subscribed are not recovered",
+                        cfg.endpoint,
+                        spec.point,
+                        exc.status,
+                    )
+                    state.history = exc.status
+        handler.release()
+
+    async def _subscribe(
+        self, client: Any, cfg: OpcUaEndpointConfig, state: EndpointState
+    ) -> _Handler:
         from asyncua import ua
 
         ns = await client.get_namespace_index(cfg.namespace)
@@ -197,6 +297,7 @@ class OpcUaAdapter(Adapter):
         for spec in cfg.nodes:
             node = client.get_node(spec.node_id or f"ns={ns};s={spec.point}")
             handler.points[node.nodeid.to_string()] = spec
+            handler.nodes.append((node, spec))
             mfilter = None
             if spec.deadband is not None:
                 mfilter = ua.DataChangeFilter(
@@ -223,6 +324,7 @@ class OpcUaAdapter(Adapter):
         if failed:
             log.warning("OPC UA %s: tags not monitored: %s", cfg.endpoint, "; ".join(failed[:5]))
             state.last_error = f"{len(failed)} tags not monitored: {failed[0]}"
+        return handler
 
 
 def endpoint_configs(park: Park) -> list[OpcUaEndpointConfig]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -40,3 +42,14 @@ class OpcUaConfig(_Model):
     endpoints: list[OpcUaEndpointConfig]
     backoff_initial_s: float = Field(0.5, gt=0)
     backoff_max_s: float = Field(30.0, gt=0)
+    history_lookback_s: float | None = Field(
+        None,
+        gt=0,
+        description="a tag with no watermark yet reads history from this many seconds before "
+        "now; none: from the first value the server keeps",
+    )
+    watermarks_path: Path | None = Field(
+        None,
+        description="where the last handed-over source time per tag is kept; "
+        "default: opcua-watermarks.json beside the spool",
+    )

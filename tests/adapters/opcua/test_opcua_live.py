@@ -149,7 +149,8 @@ def test_subscription_source_timestamps_and_resubscribe(publisher: Publisher, se
 
     try:
         assert _wait(lambda: len(collect()) >= 2, 15), got  # initial values of both tags
-        t0 = datetime.now(UTC).replace(microsecond=0)
+        # newer than the initial values' source time (an older one would be a repeat: dropped)
+        t0 = datetime.now(UTC)
         server.write("fuel", 123.5, t0)
         server.write("temp", 20.4, t0)  # inside the 1.0 deadband: not reported
         server.write("temp", 25.0, t0)
@@ -162,7 +163,7 @@ def test_subscription_source_timestamps_and_resubscribe(publisher: Publisher, se
         assert _wait(lambda: adapter.status()["online"] == 0, 10)
         server = UaServer(port)
         assert _wait(lambda: adapter.status()["online"] == 1, 20)
-        t1 = datetime.now(UTC).replace(microsecond=0)
+        t1 = datetime.now(UTC)
         server.write("fuel", 77.0, t1)
         assert _wait(lambda: any(r["value"] == 77.0 for r in collect()), 10), got
     finally:
