@@ -2,8 +2,8 @@
 
 ``sim_ms = start_ms + (monotonic_now - monotonic_at_start) × 1000 × speed``. The same mapping
 is written into the truth file (``clock``) so a poller that stamps readings with its own wall
-clock (Modbus registers without a load-profile ring carry no time) can convert: ``sim_ms = start_ms + (wall_ms - wall_start_ms) ×
-speed``.
+clock (Modbus registers without a load-profile ring carry no time) can convert: ``sim_ms =
+start_ms + (wall_ms - wall_start_ms) × speed``.
 """
 
 from __future__ import annotations
