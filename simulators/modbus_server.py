@@ -19,6 +19,7 @@ not set up yet.
 from __future__ import annotations
 
 import logging
+from array import array
 from dataclasses import dataclass, field
 
 from pymodbus.constants import ExcCodes
@@ -51,7 +52,7 @@ class ModbusDeviceSim:
     device: Device
     profile: DeviceProfile
     base: int
-    image: list[int]
+    image: array[int]  # 16-bit words: 2 bytes a register, rings included
     online: bool = True
     ready: bool = False  # set by the first emitted tick; before it: exception 0x06
     # quantity -> registers carrying it; point index in its group -> quantity
@@ -64,7 +65,7 @@ class ModbusDeviceSim:
     @classmethod
     def build(cls, device: Device, profile: DeviceProfile) -> ModbusDeviceSim:
         base, end = profile.span()
-        sim = cls(device, profile, base, [0] * (end - base))
+        sim = cls(device, profile, base, array("H", bytes(2 * (end - base))))
         for reg in profile.registers:
             enc = modbus_encoding(device, profile, reg)
             slot = _Slot(reg.address - base, enc, reg.modulus)
@@ -89,7 +90,7 @@ class ModbusDeviceSim:
         except CodecError as exc:
             log.warning("%s: register %d: %s", self.device.id, self.base + slot.offset, exc)
             return
-        self.image[slot.offset : slot.offset + len(words)] = words
+        self.image[slot.offset : slot.offset + len(words)] = array("H", words)
 
     def set_quantity(self, quantity: str, value: float) -> None:
         """Show ``value`` in every register carrying ``quantity``."""
@@ -107,9 +108,9 @@ class ModbusDeviceSim:
         values = [w for off, n in self.fields for w in self.image[off : off + n]]
         words = ring.encode_sample(self.seq, ts_ms, values)
         at = ring.slot_address(self.seq) - self.base
-        self.image[at : at + len(words)] = words
+        self.image[at : at + len(words)] = array("H", words)
         head = ring.address - self.base
-        self.image[head : head + 2] = ring.encode_header(self.seq)
+        self.image[head : head + 2] = array("H", ring.encode_header(self.seq))
 
     async def action(
         self,
@@ -127,7 +128,7 @@ class ModbusDeviceSim:
             return ExcCodes.DEVICE_BUSY
         lo = address - start_address
         src = address - self.base
-        current_registers[lo : lo + count] = self.image[src : src + count]
+        current_registers[lo : lo + count] = self.image[src : src + count].tolist()
         return None
 
     def sim_device(self) -> SimDevice:

@@ -26,7 +26,7 @@ empty ring): like a first contact, the whole ring is read and empty slots skippe
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from adapters.modbus.codec import CodecError, Encoding, Order, decode, decode_raw, encode
 
@@ -100,10 +100,12 @@ class RingLayout:
     table: str = "holding"
     word_order: Order = "big"
     byte_order: Order = "big"
+    _size: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.depth < 1 or self.depth & (self.depth - 1):
             raise CodecError(f"ring depth {self.depth} is not a power of two")
+        object.__setattr__(self, "_size", HEAD_REGISTERS + sum(f.count for f in self.fields))
 
     @property
     def seq_encoding(self) -> Encoding:
@@ -116,7 +118,7 @@ class RingLayout:
     @property
     def sample_size(self) -> int:
         """Registers per slot."""
-        return HEAD_REGISTERS + sum(f.count for f in self.fields)
+        return self._size
 
     @property
     def end(self) -> int:

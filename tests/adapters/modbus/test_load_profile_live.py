@@ -138,7 +138,7 @@ def test_away_longer_than_the_ring_reports_the_gap_and_reads_what_it_holds(
         try:
             await sim.advance(START + 100_000)  # ticks 0..100 s: sequences 1..11 (10 s meters)
             await step.poll(adapter)
-            await sim.advance(START + 1_100_000)  # 100 more samples: 36 beyond the ring's 64
+            await sim.advance(START + 1_600_000)  # 150 more samples: 22 beyond the ring's 128
             await step.poll(adapter)
         finally:
             step.close()
@@ -149,14 +149,14 @@ def test_away_longer_than_the_ring_reports_the_gap_and_reads_what_it_holds(
     batches, _ = sent()
     got = _published(batches)
     m1 = adapter.states["acme-m1"]
-    assert m1.gaps == [(12, 47)] and m1.lost_samples == 36  # 111 - 64 = 47 the newest lost
-    # the 30 s water meter wrote 4 + 33 samples: 37 - 64 < 0, nothing lost
+    assert m1.gaps == [(12, 33)] and m1.lost_samples == 22  # 161 - 128 = 33 the newest lost
+    # the 30 s water meter wrote 4 + 50 samples: fewer than 128, nothing lost
     assert adapter.states["acme-m5"].lost_samples == 0
-    assert "acme-m1: load-profile samples 12..47 (36) lost" in caplog.text
+    assert "acme-m1: load-profile samples 12..33 (22) lost" in caplog.text
     ts_m1 = sorted({ts for p, ts, _v in got if p == "acme.grid.kwh"})
-    # sequences 1..11 then 48..111: ts 0..100 s, then 470..1100 s
+    # sequences 1..11 then 34..161: ts 0..100 s, then 330..1600 s
     expected = [START + 10_000 * k for k in range(11)] + [
-        START + 10_000 * k for k in range(47, 111)
+        START + 10_000 * k for k in range(33, 161)
     ]
     assert ts_m1 == expected
     logged = set(_logged(tmp_path / "sim.jsonl"))

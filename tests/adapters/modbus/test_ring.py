@@ -17,21 +17,24 @@ from nengtan.errors import ConfigError
 TOP = SEQ_MODULUS - 1  # the last sequence before the wrap
 
 
-def _three_phase(word_order: str = "big", byte_order: str = "big") -> RingLayout:
+def _three_phase(
+    word_order: str = "big", byte_order: str = "big", depth: int | None = 64
+) -> RingLayout:
+    """The bundled three-phase meter's ring (``depth`` None: as the profile declares it)."""
     profile = bundled_profiles()["three_phase_meter"]
     lp = load_profile_config(profile, word_order, byte_order)  # type: ignore[arg-type]
     assert lp is not None
-    return lp.layout()
+    return (lp if depth is None else lp.model_copy(update={"depth": depth})).layout()
 
 
 def test_three_phase_layout_by_hand() -> None:
-    ring = _three_phase()
+    ring = _three_phase(depth=None)
     # 11 float32 (22) + 2 uint32 (4) + 2 uint64 (8) + int32 (2) + int16 + uint16 = 38 registers
     assert ring.sample_size == 6 + 38
-    assert ring.depth == 64 and ring.address == 1000
+    assert ring.depth == 128 and ring.address == 1000
     assert ring.slot_address(0) == 1002
-    assert ring.slot_address(65) == 1002 + 44  # slot 1
-    assert ring.end == 1002 + 64 * 44 == 3818
+    assert ring.slot_address(129) == 1002 + 44  # slot 1
+    assert ring.end == 1002 + 128 * 44 == 6634
 
 
 @pytest.mark.parametrize(
@@ -73,7 +76,7 @@ def test_wrong_sizes_are_named() -> None:
 
 
 def test_runs_merge_consecutive_slots_and_split_at_the_ring_end() -> None:
-    ring = _three_phase()
+    ring = _three_phase(depth=64)
     # 125 // 44 = 2 samples per request; slots 62, 63 | 0, 1 | 2
     seqs = [126, 127, 128, 129, 130]
     assert ring.runs(seqs) == [
@@ -154,7 +157,7 @@ def test_profile_block_is_validated(tmp_path: Path) -> None:
 
 def test_every_bundled_profile_has_a_ring() -> None:
     for profile in bundled_profiles().values():
-        assert profile.load_profile is not None and profile.load_profile.depth == 64, profile.id
+        assert profile.load_profile is not None and profile.load_profile.depth == 128, profile.id
 
 
 def test_sequences_persist_and_survive_a_corrupt_file(tmp_path: Path) -> None:
