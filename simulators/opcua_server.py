@@ -19,6 +19,7 @@ history read compares timestamps and fails on a missing one).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlparse
@@ -47,6 +48,10 @@ HISTORY_BUDGET_VALUES = 1_000_000
 """Values an endpoint's history keeps over all its tags (~320 bytes each in asyncua's memory
 storage, so at most ~320 MB once full); split evenly, at least ``HISTORY_MIN_VALUES`` a tag."""
 HISTORY_MIN_VALUES = 1_000
+
+
+FINAL_PUBLISH_S = 2.5
+"""Wall seconds the servers keep serving after the run's last tick (see ``stop``)."""
 
 
 def history_values(tags: int) -> int:
@@ -105,6 +110,7 @@ class OpcUaEndpoint:
         self.server = Server()
         self.node_of: dict[str, ua.NodeId] = {}
         self.bad: set[str] = set()  # devices currently shown offline
+        self.serving = False
 
     async def start(self) -> None:
         url = urlparse(self.endpoint)
@@ -147,6 +153,7 @@ class OpcUaEndpoint:
             await self.server.start()
         except OSError as exc:
             raise ServiceError(f"OPC UA endpoint {self.endpoint}: cannot listen: {exc}") from exc
+        self.serving = True
         log.info("opcua: %d tags on %s", len(self.node_of), self.endpoint)
 
     def _path(self, dev: Device, pt: Point) -> tuple[str, ...]:
@@ -175,6 +182,11 @@ class OpcUaEndpoint:
         return node
 
     async def stop(self) -> None:
+        """Stop serving ``FINAL_PUBLISH_S`` after the last tick, not at once: a subscriber's
+        next publish (the adapter's comes every second) then still carries the final values,
+        which no history read can fetch once the server is gone."""
+        if self.serving:
+            await asyncio.sleep(FINAL_PUBLISH_S)
         await self.server.stop()
 
     async def apply(self, tick: MeterTick, plan: FaultPlan) -> None:
