@@ -101,3 +101,59 @@ async def _child(node: Any, name: str) -> Any:
         if (await child.read_browse_name()).Name == name:
             return child
     raise AssertionError(f"no {name} under {node}")
+
+
+def test_history_read_returns_every_change_with_its_source_time(
+    park_doc: Callable[..., dict[str, Any]], recompute: tuple[Callable[..., Any], ...]
+) -> None:
+    doc = park_doc(("opcua",))
+    doc["faults"] = [{"kind": "offline", "target": "hengli-dcs", "at_s": 60, "duration_s": 30}]
+    park = parse_park(doc)
+    asyncio.run(_history(Simulation(park, RunOptions(start_ms=START, seed=1)), recompute))
+
+
+async def _history(sim: Simulation, recompute: tuple[Callable[..., Any], ...]) -> None:
+    from datetime import datetime
+
+    from simulators.opcua_server import history_values
+
+    await sim.setup()
+    endpoint = next(iter(sim.park.index.devices.values())).opcua.endpoint  # type: ignore[union-attr]
+    try:
+        # no client is subscribed while the run advances: only the history has the changes
+        for t in range(START, START + 120_001, 5_000):
+            await sim.advance(t)
+            await asyncio.sleep(0.02)  # asyncua historizes through a 10 ms internal publish
+        await asyncio.sleep(0.1)
+        async with Client(endpoint) as client:
+            read: dict[str, list[Any]] = {}
+            for pid in sim.park.index.points:
+                node = client.get_node(f"ns=2;s={pid}")
+                read[pid] = await node.read_raw_history(datetime(1970, 1, 2, tzinfo=UTC))
+            access = await client.get_node("ns=2;s=acme.feed.gas").read_attribute(
+                ua.AttributeIds.AccessLevel  # type: ignore[attr-defined]
+            )
+    finally:
+        await sim.teardown()
+    assert access.Value.Value & ua.AccessLevel.HistoryRead.mask
+    assert history_values(len(read)) == 100_000  # the example park's 10 tags
+    good: dict[str, list[tuple[int, float]]] = {}
+    for pid, values in read.items():
+        # first the initial status, every value then stamped with its simulated instant
+        assert values[0].StatusCode.value == ua.StatusCodes.BadWaitingForInitialData
+        good[pid] = [
+            (int(dv.SourceTimestamp.timestamp() * 1000), dv.Value.Value)
+            for dv in values[1:]
+            if dv.StatusCode.is_good()
+        ]
+    assert [ts for ts, _ in good["acme.feed.gas"]] == list(range(START, START + 120_001, 5_000))
+    furnace = read["hengli.furnace.temp"]
+    offline = [dv for dv in furnace if dv.StatusCode.value == ua.StatusCodes.BadNoCommunication]
+    assert [int(dv.SourceTimestamp.timestamp() * 1000) for dv in offline] == [START + 60_000]
+    # the history alone recomputes the truth exactly
+    truth = sim.meters.truth_points()
+    points, _ = recompute
+    kinds = {p: truth[p]["kind"] for p in truth}
+    again = points({p: good[p] for p in kinds}, kinds, {p: None for p in kinds})
+    for pid, total in again.items():
+        assert truth[pid]["consumption"] == pytest.approx(total, rel=1e-12), pid
