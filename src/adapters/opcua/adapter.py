@@ -26,7 +26,7 @@ import asyncio
 import contextlib
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -68,7 +68,9 @@ class EndpointState:
     history_values: int = 0
     repeats: int = 0
     history: str = "unknown"
-    """``ok`` once a history read answered, else the status that said there is none."""
+    """After a catch-up: ``ok``, the status saying there is no history (every tag), or that
+    status with how many tags lack it."""
+    history_logged: set[str] = field(default_factory=set)
     last_error: str | None = None
 
 
@@ -261,6 +263,7 @@ class OpcUaAdapter(Adapter):
 
         lookback = self.config.history_lookback_s
         first = dt_of_ms(now_ms() - int(lookback * 1000) if lookback else 0)
+        missing: dict[str, str] = {}
         for node, spec in handler.nodes:
             last = self.watermarks.buffered.get(spec.point)
             try:
@@ -271,10 +274,10 @@ class OpcUaAdapter(Adapter):
                             continue
                         if self.deliver(spec, reading):
                             state.history_values += 1
-                if state.history != "ok":
-                    state.history = "ok"
             except HistoryUnavailable as exc:
-                if state.history != exc.status:
+                missing[spec.point] = exc.status
+                if exc.status not in state.history_logged:  # once per endpoint and status
+                    state.history_logged.add(exc.status)
                     log.warning(
                         "OPC UA %s: no history for %s (%s): values changed while not "
                         "subscribed are not recovered",
@@ -282,7 +285,14 @@ class OpcUaAdapter(Adapter):
                         spec.point,
                         exc.status,
                     )
-                    state.history = exc.status
+        if not missing:
+            state.history = "ok"
+        else:
+            status = sorted(set(missing.values()))[0]
+            total = len(handler.nodes)
+            state.history = (
+                status if len(missing) == total else f"{status} ({len(missing)}/{total} tags)"
+            )
         handler.release()
 
     async def _subscribe(

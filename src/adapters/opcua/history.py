@@ -23,21 +23,30 @@ PAGE_VALUES = 10_000
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
-UNAVAILABLE = frozenset(
+CONNECTION_LOST = frozenset(
     {
-        StatusCodes.BadHistoryOperationUnsupported,
-        StatusCodes.BadHistoryOperationInvalid,
-        StatusCodes.BadServiceUnsupported,
-        StatusCodes.BadNotImplemented,
-        StatusCodes.BadNotSupported,
-        StatusCodes.BadNotReadable,
-        StatusCodes.BadUserAccessDenied,
-        StatusCodes.BadNodeIdUnknown,
-        StatusCodes.BadAttributeIdInvalid,
+        StatusCodes.BadSessionIdInvalid,
+        StatusCodes.BadSessionClosed,
+        StatusCodes.BadSessionNotActivated,
+        StatusCodes.BadSecureChannelIdInvalid,
+        StatusCodes.BadSecureChannelClosed,
+        StatusCodes.BadConnectionClosed,
+        StatusCodes.BadCommunicationError,
+        StatusCodes.BadServerHalted,
+        StatusCodes.BadShutdown,
+        StatusCodes.BadNotConnected,
+        StatusCodes.BadTimeout,
+        StatusCodes.BadRequestTimeout,
     }
 )
-"""Service results meaning "no history here" (anything else, e.g. a lost session, is raised
-as is so the connection is re-made)."""
+"""Service results that mean the connection, not the history, failed: raised as they are, so
+the connection is re-made and the read retried. Any other Bad result (unsupported, not
+readable, not historized, an internal error of the server's history) means "no history here":
+``HistoryUnavailable``, and the adapter carries on with live values rather than reconnecting
+forever."""
+
+NO_DATA = frozenset({StatusCodes.BadNoData, StatusCodes.GoodNoData})
+"""Nothing in the range: an empty answer, not a missing history."""
 
 
 class HistoryUnavailable(Exception):
@@ -68,9 +77,11 @@ async def read_since(
         try:
             result = await node.history_read(details, continuation)
         except UaStatusCodeError as exc:
-            if exc.code in UNAVAILABLE:
-                raise HistoryUnavailable(ua.StatusCode(exc.code).name) from exc
-            raise
+            if exc.code in CONNECTION_LOST:
+                raise
+            raise HistoryUnavailable(ua.StatusCode(exc.code).name) from exc
+        if result.StatusCode.value in NO_DATA:
+            return
         if not result.StatusCode.is_good():
             raise HistoryUnavailable(result.StatusCode.name)
         values = list(getattr(result.HistoryData, "DataValues", None) or [])

@@ -71,10 +71,11 @@ def _value(value: float, ts_ms: int) -> Any:
 
 class UaServer:
     """An asyncua server in its own thread: two Double variables (fuel 100.0, temp 20.0 at
-    ``initial_ms``), historized unless ``history=False``, in which case HistoryRead answers
-    BadHistoryOperationUnsupported."""
+    ``initial_ms``), historized; without history, HistoryRead answers each tag
+    BadHistoryOperationUnsupported (``"unsupported"``) or fails as a service
+    (``"broken"``: the server's history raises, a ServiceFault BadInternalError)."""
 
-    def __init__(self, port: int, initial_ms: int, *, history: bool = True) -> None:
+    def __init__(self, port: int, initial_ms: int, *, history: bool | str = True) -> None:
         self.port = port
         self.history = history
         self.initial_ms = initial_ms
@@ -103,7 +104,7 @@ class UaServer:
                 self.vars[name].nodeid, _value(value, self.initial_ms)
             )
         manager = self.server.iserver.history_manager
-        if self.history:
+        if self.history is True:
             await self.server.historize_node_data_change(
                 list(self.vars.values()), period=timedelta(0), count=1000
             )
@@ -115,9 +116,12 @@ class UaServer:
 
             manager.read_history = counted  # type: ignore[method-assign]
         else:
+            broken = self.history == "broken"
 
             async def unsupported(params: Any) -> list[Any]:
                 self.history_reads += 1
+                if broken:
+                    raise RuntimeError("history storage failed")
                 code = ua.StatusCodes.BadHistoryOperationUnsupported
                 return [
                     ua.HistoryReadResult(StatusCode=ua.StatusCode(code)) for _ in params.NodesToRead
@@ -274,12 +278,16 @@ def test_first_start_reads_only_the_lookback(publisher: Publisher, sent: Sent) -
 
 
 @pytest.mark.integration
+@pytest.mark.parametrize(
+    ("mode", "status"),
+    [("unsupported", "BadHistoryOperationUnsupported"), ("broken", "BadInternalError")],
+)
 def test_server_without_history_serves_live_values(
-    publisher: Publisher, sent: Sent, caplog: pytest.LogCaptureFixture
+    publisher: Publisher, sent: Sent, caplog: pytest.LogCaptureFixture, mode: str, status: str
 ) -> None:
     port = _free_port()
     now = time.time_ns() // 1_000_000
-    server = UaServer(port, now - 10_000, history=False)
+    server = UaServer(port, now - 10_000, history=mode)
     park = parse_park(PARK, "uah")
     got = Collected(sent)
     adapter = OpcUaAdapter(_config(port), Intake(Validator.for_park(park), publisher))
@@ -292,19 +300,19 @@ def test_server_without_history_serves_live_values(
         server.write("fuel", 7.0, now)
         assert _wait(lambda: len(got.of("fuel")) >= 2, 10), got.readings
         assert got.of("fuel") == [(now - 1_000, 6.0), (now, 7.0)]
-        assert adapter.status()["history"] == ["BadHistoryOperationUnsupported"]
+        assert adapter.status()["history"] == [status]
         # the server restarts: the adapter reconnects, asks again, and does not log again
         reads = server.history_reads
         server.stop()
         assert _wait(lambda: adapter.status()["online"] == 0, 10)
-        server = UaServer(port, now - 10_000, history=False)
+        server = UaServer(port, now - 10_000, history=mode)
         assert _wait(lambda: server.history_reads > 0, 20)
         server.write("fuel", 8.0, now + 1_000)
         assert _wait(lambda: (now + 1_000, 8.0) in got.of("fuel"), 10), got.readings
         assert reads > 0
         warnings = [r for r in caplog.records if "no history" in r.getMessage()]
         assert len(warnings) == 1, [r.getMessage() for r in warnings]
-        assert "BadHistoryOperationUnsupported" in warnings[0].getMessage()
+        assert status in warnings[0].getMessage()
     finally:
         adapter.stop()
         server.stop()
