@@ -124,6 +124,7 @@ class Spool:
         self.segment_bytes = segment_bytes
         self.dir.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
+        self._sync_lock = threading.Lock()  # one sync at a time: the ack file has one tmp name
         self._new_data = threading.Condition(self._lock)
         self._segments: list[int] = sorted(
             int(p.name[: -len(_SUFFIX)]) for p in self.dir.glob(f"*{_SUFFIX}")
@@ -232,7 +233,14 @@ class Spool:
             os.close(fd)
 
     def sync(self) -> None:
-        """fsync what was appended since the last call, and persist the ack position."""
+        """fsync what was appended since the last call, and persist the ack position.
+
+        Safe from several threads (the sender's group commit, an adapter that needs its
+        appends durable before it records progress elsewhere)."""
+        with self._sync_lock:
+            self._sync()
+
+    def _sync(self) -> None:
         with self._lock:
             if self._closed:
                 return

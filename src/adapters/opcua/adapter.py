@@ -140,6 +140,7 @@ class OpcUaAdapter(Adapter):
             config.watermarks_path or intake.publisher.spool.dir.parent / "opcua-watermarks.json"
         )
         self._buffers: dict[str, list[dict[str, Any]]] = {}
+        self._warned_backwards = False
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
         self._seq = now_ms()
@@ -177,6 +178,19 @@ class OpcUaAdapter(Adapter):
         """Queue a reading for the next batch; False (dropped) when not newer than the last
         one of its tag (a repeat of what history or the subscription already gave)."""
         if not self.watermarks.is_new(spec.point, reading["ts"]):
+            last = self.watermarks.buffered[spec.point]
+            if reading["ts"] < last and not self._warned_backwards:
+                # not a repeat: the server's clock (or a re-run simulation) went back
+                self._warned_backwards = True
+                log.warning(
+                    "OPC UA %s: source time %d is before the last one handed over (%d); "
+                    "values not newer than a tag's watermark are dropped: if the server's "
+                    "clock or data was reset, remove %s",
+                    spec.point,
+                    reading["ts"],
+                    last,
+                    self.watermarks.path,
+                )
             return False
         self._buffers.setdefault(spec.device, []).append(reading)
         return True

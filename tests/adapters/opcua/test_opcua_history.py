@@ -318,6 +318,33 @@ def test_server_without_history_serves_live_values(
         server.stop()
 
 
+@pytest.mark.integration
+def test_a_source_time_going_back_is_dropped_and_named(
+    publisher: Publisher, sent: Sent, caplog: pytest.LogCaptureFixture
+) -> None:
+    port = _free_port()
+    now = time.time_ns() // 1_000_000
+    server = UaServer(port, now - 10_000)
+    park = parse_park(PARK, "uah")
+    got = Collected(sent)
+    adapter = OpcUaAdapter(_config(port), Intake(Validator.for_park(park), publisher))
+    caplog.set_level(logging.WARNING, logger="adapters.opcua.adapter")
+    try:
+        adapter.start()
+        assert _wait(lambda: len(got.of("fuel")) >= 1, 15), got.readings
+        server.write("fuel", 50.0, now - 20_000)  # older than what was handed over
+        server.write("fuel", 51.0, now)
+        assert _wait(lambda: len(got.of("fuel")) >= 2, 10), got.readings
+        time.sleep(0.5)
+        assert got.of("fuel") == [(now - 10_000, 100.0), (now, 51.0)]
+        [warning] = [r.getMessage() for r in caplog.records if "before the last" in r.getMessage()]
+        assert f"fuel: source time {now - 20_000} is before the last one handed over" in warning
+        assert "opcua-watermarks.json" in warning
+    finally:
+        adapter.stop()
+        server.stop()
+
+
 def test_watermarks_move_forward_only_and_reject_a_bad_file(tmp_path: Path) -> None:
     path = tmp_path / "w.json"
     marks = Watermarks(path)
