@@ -9,11 +9,10 @@ shutdown hooks); the services are killed with the stack's ``kill()`` and started
 ``start()``. After a service comes back, a pipeline process that gave up while it was away is
 started again, as its supervisor (systemd ``Restart=always``, docs/performance.md) would.
 
-Exactness per scenario is the reconciliation's (see its docstring); one scenario-specific
-exception, stated where it is made: while the adapters are down nobody reads the OPC UA
-server, so its rate samples of that interval are read by no one (a rate has no register to
-telescope) — OPC UA rates are reported, not checked, in the scenarios that kill the adapters.
-Counters of every protocol stay exact in every scenario.
+Exactness per scenario is the reconciliation's (see its docstring), the same in every scenario:
+every counter and every rate of every protocol. What the meters and DCS emitted while the
+adapters were down is read afterwards from the Modbus load-profile rings and the OPC UA
+servers' history.
 """
 
 from __future__ import annotations
@@ -135,8 +134,7 @@ def test_kill_and_restart_reconciles_exactly(
             time.sleep(1.0)
         restarted += revive(pipe)
         pipe.finish(quiet_s=12.0, timeout_s=300.0)
-        sampled = {"modbus", "opcua"} if "adapters-poll" in victims else {"modbus"}
-        verdict = pipe.reconcile(sampled_rate_protocols=frozenset(sampled))
+        verdict = pipe.reconcile()
     finally:
         pipe.stop()
         for name in SERVICES:  # leave the session's stack whole for the next test

@@ -20,13 +20,7 @@ LAUNCHER = (
     "'console.cli'); c.main(sys.argv[1:])"
 )
 """``nengtan`` with only the command groups a pipeline run needs (faster to start, and
-independent of packages it does not use). With ``NENGTAN_DEMO_SIM_CLOCK`` set, Modbus polls
-are stamped on the simulated clock first (``nengtan.demo.simclock``)."""
-LAUNCHER = (
-    "import os; from nengtan.demo import simclock; "
-    "os.environ.get(simclock.ENV) and simclock.install(os.environ[simclock.ENV]); "
-    + LAUNCHER
-)
+independent of packages it does not use)."""
 
 
 @dataclass

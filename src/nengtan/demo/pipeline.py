@@ -17,7 +17,6 @@ from typing import Any
 
 import psycopg
 
-from nengtan.demo import simclock
 from nengtan.demo.children import Children, child_env
 from nengtan.demo.reconcile import Verdict, reconcile
 from nengtan.errors import ServiceError
@@ -133,12 +132,10 @@ class Pipeline:
             sim += ["--duration", str(duration_s)]
         self.children.start("simulate", sim)
         self._wait_until((self.work_dir / "clock.json").exists, "simulate", 60.0, "clock.json")
-        # pollers only once the simulated servers are set up: before that a Modbus server
-        # answers zeros, which a poller would store as a first value (docs/streams.md)
-        time.sleep(1.0)
+        # the pollers read the meters' load-profile rings (device time) and the OPC UA
+        # servers' history, so what was emitted before they connect is read all the same
         self.children.start("adapters-poll", ["adapters", park, "--only", "modbus,opcua",
-                                              "--spool-dir", str(self.spool_dir("poll"))],
-                            env={simclock.ENV: str(self.work_dir / "clock.json")})  # fmt: skip
+                                              "--spool-dir", str(self.spool_dir("poll"))])  # fmt: skip
         time.sleep(2.0)
         if self.dead():
             name = self.dead()[0]

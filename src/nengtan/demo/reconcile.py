@@ -4,20 +4,20 @@ the fault suite's assertion.
 What must agree exactly (relative error below ``REL``), and why each is exact:
 
 - every **counter**: stored consumption = Σ true increments between the first and the last
-  emitted values the pipeline stored (``truth.span_by_time`` / ``span_by_value``); counters
-  telescope, so missed polls, restarts and outages in between change nothing;
-- every **rate** that carries the device's own time (MQTT gateways, OPC UA source timestamps):
-  stored consumption = sample-and-hold integral of the emitted samples over the stored span;
+  emitted values the pipeline stored (``truth.span_by_time``); counters telescope, so missed
+  polls, restarts and outages in between change nothing;
+- every **rate**: stored consumption = sample-and-hold integral of the emitted samples over the
+  stored span. Every protocol carries the device's own time: MQTT gateways in the payload, OPC UA
+  as source timestamps (and history after a gap), Modbus meters in their load-profile ring;
 - the recomputation over the whole run = the truth file's figure (a check of this module);
 - each enterprise's calculated CO₂e = the accounting engine's coefficients applied to the
   expected quantities of its inventory points;
 - each closed, unsubstituted CEMS hour: n_valid and CO₂ (t) = the truth's;
 - no alert stored twice (same ``alert_id`` and state).
 
-Reported but not part of the verdict: **Modbus rates** — Modbus carries no time, so a kW
-register's integral depends on the instants the adapter happened to poll (the energy is the
-kWh counter's, which *is* checked); and rates of sources with an ``out_of_order`` fault, whose
-late sample the pipeline ignores by design (docs/streams.md).
+Reported but not part of the verdict: rates of sources with an ``out_of_order`` fault, whose
+late sample the pipeline ignores by design (docs/streams.md), and rates of any protocol named
+in ``sampled_rate_protocols`` (for meters without a time of their own; none in the examples).
 """
 
 from __future__ import annotations
@@ -62,8 +62,6 @@ class Verdict:
     points: list[PointCheck] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     enterprises: dict[str, dict[str, float]] = field(default_factory=dict)
-    unobservable: dict[str, float] = field(default_factory=dict)
-    """Per polled counter, consumption between a missed poll and a meter reset."""
     cems_hours_checked: int = 0
     alerts: int = 0
     duplicate_alerts: int = 0
@@ -101,12 +99,12 @@ def reconcile(
     truth: dict[str, Any],
     log_path: Path,
     *,
-    sampled_rate_protocols: frozenset[str] = frozenset({"modbus"}),
+    sampled_rate_protocols: frozenset[str] = frozenset(),
 ) -> Verdict:
     """Compare the database at ``dsn`` with the truth file and emitted-values log of one run.
 
-    ``sampled_rate_protocols``: protocols whose rates are only sampled by the adapters (Modbus
-    always; OPC UA too in a run whose adapters were down for a while), reported, not checked.
+    ``sampled_rate_protocols``: protocols whose rates the adapters only sample at poll time
+    (Modbus meters without a load-profile ring), reported, not checked.
     """
     verdict = Verdict()
     table = build_point_table(load_park(park_file))
@@ -142,21 +140,12 @@ def reconcile(
             if t["consumption"] != 0:
                 verdict.problems.append(f"{point}: no readings stored")
             continue
-        if series.protocol == "modbus":
-            span = tr.span_by_value(samples, got[0][1], got[-1][1])
-        else:
-            span = tr.span_by_time(samples, got[0][0], got[-1][0])
+        span = tr.span_by_time(samples, got[0][0], got[-1][0])
         if span is None:
             verdict.problems.append(f"{point}: a stored value was never emitted")
             continue
         want = tr.consumption(t["kind"], span, t.get("modulus"), series.resets_ms)
         note, checked = "", True
-        if t["kind"] == "counter" and series.protocol == "modbus":
-            lost = tr.unobservable_before_resets(samples, [v for _, v in got], series.resets_ms)
-            if lost:
-                want -= lost
-                note = f"{lost:.6g} {t.get('uom', '')} before a reset between two polls: on no wire"
-                verdict.unobservable[point] = lost
         if t["kind"] == "rate" and series.protocol in sampled_rate_protocols:
             checked, note = False, f"{series.protocol} rate: integral depends on the samples read"
         elif t["kind"] == "rate" and t.get("source") in out_of_order:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,62 +84,9 @@ def rate_integral(samples: list[tuple[int, float]]) -> float:
     return sum(v * (t2 - t1) / HOUR_MS for (t1, v), (t2, _) in itertools.pairwise(samples))
 
 
-def same(a: float, b: float) -> bool:
-    """The value the pipeline decoded equals the value the simulator encoded."""
-    return math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-9)
-
-
 def span_by_time(samples: list[tuple[int, float]], first_ts: int, last_ts: int) -> list[tuple[int, float]]:
     """Samples with first_ts ≤ ts ≤ last_ts (sources that carry the device's own time)."""
     return [s for s in samples if first_ts <= s[0] <= last_ts]
-
-
-def span_by_value(
-    samples: list[tuple[int, float]], first_value: float, last_value: float
-) -> list[tuple[int, float]] | None:
-    """Samples between the emission the first stored value came from and the one the last
-    stored value came from (Modbus: the poll time is the adapter's, not the device's).
-
-    A register shows one emitted value until the next emission, so each polled value is an
-    emitted one. The first is the earliest emission with that value; the last is the latest
-    emission with that value, taken back to the start of its run of equal values (a flat or
-    stuck register shows the value it had when it stopped moving). ``None`` when a stored value
-    was never emitted.
-    """
-    start = next((i for i, (_, v) in enumerate(samples) if same(v, first_value)), None)
-    if start is None:
-        return None
-    end = next((i for i in range(len(samples) - 1, start - 1, -1) if same(samples[i][1], last_value)), None)
-    if end is None:
-        return None
-    while end > start and same(samples[end - 1][1], last_value):
-        end -= 1
-    return samples[start : end + 1]
-
-
-def unobservable_before_resets(
-    samples: list[tuple[int, float]], stored_values: list[float], resets_ms: set[int]
-) -> float:
-    """Consumption no poller could see: between the last value it stored before a counter
-    reset and the value the register held when it was reset. The register restarts from 0, so
-    that part is on no wire once the poll has been missed (a poller that saw the value at the
-    reset instant loses nothing). Zero for sources that deliver every emitted value."""
-    idx: list[int] = []
-    at = 0
-    for value in stored_values:
-        found = next((i for i in range(at, len(samples)) if same(samples[i][1], value)), None)
-        if found is None:
-            continue
-        idx.append(found)
-        at = found
-    lost = 0.0
-    for r, (ts, value) in enumerate(samples):
-        if ts not in resets_ms:
-            continue
-        before = [k for k in idx if k <= r]
-        if before and idx[-1] > r:
-            lost += value - samples[before[-1]][1]
-    return lost
 
 
 def consumption(

@@ -26,21 +26,10 @@ def test_rate_integral_is_sample_and_hold() -> None:
     assert tr.rate_integral(samples) == pytest.approx(100.0)
 
 
-def test_span_by_value_takes_the_emission_each_stored_value_came_from() -> None:
+def test_span_by_time_keeps_the_stored_interval() -> None:
     samples = [(0, 1.0), (10, 2.0), (20, 2.0), (30, 2.0), (40, 5.0)]
-    # first stored 1.0 -> index 0; last stored 2.0 -> the start of its run of equal values
-    assert tr.span_by_value(samples, 1.0, 2.0) == [(0, 1.0), (10, 2.0)]
-    assert tr.span_by_value(samples, 2.0, 5.0) == [(10, 2.0), (20, 2.0), (30, 2.0), (40, 5.0)]
-    assert tr.span_by_value(samples, 7.0, 5.0) is None
-
-
-def test_unobservable_before_a_reset_between_two_polls() -> None:
-    # emitted 0, 10, 20, 30 (reset right after 30), 4, 8; the poller saw 10, then 4:
-    # 30 - 10 = 20 was on no wire once the register restarted from 0
-    samples = [(0, 0.0), (10, 10.0), (20, 20.0), (30, 30.0), (40, 4.0), (50, 8.0)]
-    assert tr.unobservable_before_resets(samples, [10.0, 4.0, 8.0], {30}) == 20.0
-    # a poller that saw the value at the reset loses nothing
-    assert tr.unobservable_before_resets(samples, [10.0, 30.0, 4.0], {30}) == 0.0
+    assert tr.span_by_time(samples, 10, 30) == [(10, 2.0), (20, 2.0), (30, 2.0)]
+    assert tr.span_by_time(samples, 41, 50) == []
 
 
 def test_load_emitted_reads_readings_and_resets_in_device_time(tmp_path: Path) -> None:
