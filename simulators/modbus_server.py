@@ -18,6 +18,7 @@ not set up yet.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from array import array
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from pymodbus.server import ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 
 from adapters.modbus.codec import CodecError, Encoding, encode
-from adapters.modbus.config import load_profile_config
+from adapters.modbus.config import default_poll_s, load_profile_config
 from adapters.modbus.ring import SEQ_MODULUS, RingLayout
 from ingest.park.models import Device
 from ingest.park.profiles import DeviceProfile
@@ -179,9 +180,17 @@ class ModbusFarm:
             log.info("modbus: %d devices on %s:%d", len(sims), host, port)
 
     async def stop(self) -> None:
+        """Stop serving one default poll period (plus a second) after the last tick, not at
+        once: the pollers' next read then still fetches the final samples of the rings."""
+        if self.servers:
+            await asyncio.sleep(self.final_serve_s())
         for server in self.servers:
             await server.shutdown()  # type: ignore[no-untyped-call]
         self.servers.clear()
+
+    def final_serve_s(self) -> float:
+        """The longest default poll period of the farm's devices, plus one second."""
+        return 1.0 + max((default_poll_s(s.device.update_s) for s in self.sims.values()), default=0.0)
 
     def apply(self, tick: MeterTick) -> None:
         """Show a tick's emitted values; switch devices on- and offline."""

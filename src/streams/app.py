@@ -31,6 +31,7 @@ from faust.streams import _current_event
 from faust.types import EventT
 
 from ingest.contract import (
+    DLQ_MAX_MESSAGE_BYTES,
     TOPIC_ALERTS,
     TOPIC_CONSUMPTION,
     TOPIC_DLQ,
@@ -82,6 +83,8 @@ def create_app(
         value_serializer="raw",
         table_cleanup_interval=3600.0,
         producer_acks=-1,
+        # a DLQ record carries the whole rejected payload (base64): up to the DLQ topic's limit
+        producer_max_request_size=DLQ_MAX_MESSAGE_BYTES,
         consumer_auto_offset_reset="earliest",
     )
 

@@ -42,9 +42,11 @@ from typing import TYPE_CHECKING, Any
 from adapters.base import Adapter, Backoff
 from adapters.modbus.codec import CodecError
 from adapters.modbus.config import (
+    POLL_FRACTION,
     ModbusConfig,
     ModbusDeviceConfig,
     PointRegister,
+    default_poll_s,
     load_profile_config,
 )
 from adapters.modbus.plan import Request, plan_requests
@@ -429,7 +431,7 @@ class ModbusAdapter(Adapter):
         state.last_error = error
 
 
-def device_configs(park: Park, *, poll_fraction: float = 0.25) -> list[ModbusDeviceConfig]:
+def device_configs(park: Park, *, poll_fraction: float = POLL_FRACTION) -> list[ModbusDeviceConfig]:
     """One device config per Modbus device of ``park``, registers resolved from its profile.
 
     The poll period defaults to a quarter of the device's update period (bounded to 0.5-60 s)
@@ -468,7 +470,7 @@ def device_configs(park: Park, *, poll_fraction: float = 0.25) -> list[ModbusDev
             )
         if not points:
             continue
-        interval = min(max(dev.update_s * poll_fraction, 0.5), 60.0)
+        interval = default_poll_s(dev.update_s, poll_fraction)
         readable = [(r.table, r.address, r.address + r.count) for r in profile.registers]
         out.append(
             ModbusDeviceConfig(

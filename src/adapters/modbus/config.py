@@ -133,3 +133,13 @@ class ModbusConfig(_Model):
     )
     backoff_initial_s: float = Field(0.5, gt=0)
     backoff_max_s: float = Field(30.0, gt=0)
+
+
+POLL_FRACTION = 0.25
+"""A device is polled four times per update period by default (see ``default_poll_s``)."""
+
+
+def default_poll_s(update_s: float, fraction: float = POLL_FRACTION) -> float:
+    """The default poll period of a device updating every ``update_s`` seconds: a fraction of
+    it, bounded to 0.5-60 s, so every value the meter holds is seen soon after it changes."""
+    return min(max(update_s * fraction, 0.5), 60.0)
