@@ -7,11 +7,10 @@ Expected values are the truth's per-point consumption put through the accounting
 coefficients (``streams.points.build_point_table``), summed over the inventory points — the
 definitions docs/console.md gives, computed here without the console's SQL.
 
-Asserted exactly for what carries the simulator's own timestamps: the enterprise fed only by
-an MQTT gateway (``sunrise``) and the CEMS stacks (MQTT). Modbus and OPC UA readings are
-stamped by the adapters' wall clock at poll time (Modbus carries no time), so their totals
-cover the polled span, not the emitted one (docs/streams.md); for those enterprises the
-comparison is printed, not asserted. The park's ids and ports are unique per run.
+Asserted exactly for every enterprise and point: every reading carries the device's own time
+(MQTT gateways in the payload, OPC UA source timestamps and history, the Modbus meters'
+load-profile rings), and every emitted value reaches the database. The park's ids and ports
+are unique per run.
 """
 
 from __future__ import annotations
@@ -43,7 +42,6 @@ from streams.points import build_point_table, year_of
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 SIM_WALL_S = 90  # 90 simulated minutes at --speed 60: the first CEMS hour closes
-EXACT = "sunrise"  # fed only by an MQTT gateway (simulator timestamps)
 INPUT_USES = ("purchased", "fuel", "feedstock")
 REL = 1e-9
 
@@ -153,12 +151,9 @@ def test_console_answers_equal_simulator_truth(
         time.sleep(0.2)
     sim = p.start("simulate", "simulate", str(park_file), "--speed", "60", "--duration",
                   str(SIM_WALL_S), "--truth", str(truth_file), "--mqtt", f"{host}:{port}")  # fmt: skip
-    # poll Modbus and OPC UA only once the simulator has set up (its OPC UA server comes up
-    # last), as the streams' acceptance test does: its Modbus servers answer zeros before that
+    # the pollers read the Modbus rings and the OPC UA history: what was emitted before they
+    # connect is read all the same
     log = p.log_dir / "simulate.log"
-    deadline = time.monotonic() + 60
-    while "opcua:" not in log.read_text(encoding="utf-8") and time.monotonic() < deadline:
-        time.sleep(0.2)
     p.start("adapters", "adapters", str(park_file), "--only", "modbus,opcua", "--duration",
             str(SIM_WALL_S + 20), "--spool-dir", str(tmp_path / "spool-polled"))  # fmt: skip
     assert sim.wait(timeout=SIM_WALL_S + 120) == 0, log.read_text()[-2000:]
@@ -182,12 +177,13 @@ def test_console_answers_equal_simulator_truth(
     )
     exp_tce: dict[str, float] = defaultdict(float)
     exp_co2e: dict[str, float] = defaultdict(float)
-    exp_qty: dict[tuple[str, str, str], float] = defaultdict(float)
+    exp_qty: dict[tuple[str, str, str, str], float] = defaultdict(float)
     for i, pid in enumerate(ids):
         info = table.points[pid]
         if not info.inventory:
             continue
-        exp_qty[(info.enterprise, info.carrier, info.use or "")] += points[pid]["consumption"]
+        key = (info.enterprise, info.carrier, info.use or "", info.quantity_uom)
+        exp_qty[key] += points[pid]["consumption"]
         if info.use in INPUT_USES:
             exp_tce[info.enterprise] += kgce[i] / 1000
         elif info.use == "exported":
@@ -201,15 +197,14 @@ def test_console_answers_equal_simulator_truth(
     from console.app import create_app
     from console.settings import load_console_settings
 
-    exact_ent = f"{EXACT}{run}"
     report: list[str] = []
     failures: list[str] = []
 
     def check(what: str, enterprise: str, got: float | None, want: float, rel: float = REL) -> None:
-        """Assert for the MQTT-fed enterprise; report the others (see the module docstring)."""
+        """Every comparison is printed; the ones off by ``rel`` or more fail the test."""
         err = abs((got or 0.0) - want) / abs(want) if want else abs(got or 0.0)
         report.append(f"{what}: console={got} truth={want} rel={err:.1e}")
-        if enterprise == exact_ent and not err < rel:
+        if not err < rel:
             failures.append(report[-1])
 
     h = {"Authorization": f"Bearer {token}"}
@@ -222,11 +217,19 @@ def test_console_answers_equal_simulator_truth(
 
         by_point = {r["point"]: r["quantity"] for level in (1, 2, 3)
                     for r in get("energy/consumption", by_point=True, level=level)}  # fmt: skip
+        # a rate whose source sent a sample out of order: the streams ignore the late sample by
+        # design (docs/streams.md), the truth integrates it; reported, not asserted (as the
+        # demo's reconciliation does); it is no inventory point (its kWh counter is)
+        late = {f.get("target") for f in truth["faults"]["fired"] if f.get("kind") == "out_of_order"}
         for pid in ids:
+            if points[pid]["kind"] == "rate" and points[pid].get("source") in late:
+                assert not table.points[pid].inventory, pid
+                report.append(f"point {pid}: console={by_point.get(pid)} (late sample ignored)")
+                continue
             check(f"point {pid}", table.points[pid].enterprise, by_point.get(pid, 0.0),
                   points[pid]["consumption"])  # fmt: skip
 
-        got_qty = {(r["enterprise"], r["carrier"], r["use"]): r["quantity"]
+        got_qty = {(r["enterprise"], r["carrier"], r["use"], r["uom"]): r["quantity"]
                    for r in get("energy/consumption")}  # fmt: skip
         for key, value in exp_qty.items():
             check(f"consumption {key}", key[0], got_qty.get(key), value)
@@ -266,4 +269,4 @@ def test_console_answers_equal_simulator_truth(
     print("\n".join(report))
     assert failures == [], "\n".join(failures)
     assert closed >= 2  # the first simulated hour of both stacks
-    assert any(k[0] == exact_ent for k in exp_qty) and exp_co2e[exact_ent] > 0
+    assert len({k[0] for k in exp_qty}) == 3 and all(v > 0 for v in exp_co2e.values())
