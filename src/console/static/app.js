@@ -1,10 +1,11 @@
 /* The console dashboard: park overview, live alerts, hourly trends, energy-flow Sankey and
    per-enterprise drill-down, all from the console's own API with the token the user gives
-   (kept in this tab's sessionStorage; a #token=... fragment is taken once and removed). */
+   (kept in this tab's sessionStorage; a #token=... fragment is taken once and removed).
+   The Management tab is drawn by management.js with the same token and enterprise choice. */
 "use strict";
 (function () {
   const $ = (sel) => document.querySelector(sel);
-  const state = { token: null, enterprise: "", hours: 0, timer: null };
+  const state = { token: null, enterprise: "", hours: 0, timer: null, view: "ops", ready: null, mgmtRun: 0 };
 
   function takeToken() {
     const m = location.hash.match(/token=([^&]+)/);
@@ -137,11 +138,38 @@
     } catch (e) { status(e.message); }
   }
 
+  /* The management view, loaded when its tab is open; body.dataset.mgmtLoaded says when the
+     latest load finished (an older one finishing late does not claim it). */
+  async function loadManagement() {
+    const run = ++state.mgmtRun;
+    document.body.dataset.mgmtLoaded = "false";
+    status("loading management…");
+    try {
+      await state.ready;
+      const enterprises = [...$("#enterprise").options].map(o => o.value).filter(Boolean);
+      await window.NengtanManagement.load({
+        token: state.token, enterprise: state.enterprise, enterprises,
+        unauthorized: () => { sessionStorage.removeItem("nt-token"); showLogin(); } });
+      if (run !== state.mgmtRun) return;
+      status(`updated ${new Date().toLocaleTimeString()}`);
+      document.body.dataset.mgmtLoaded = "true";
+    } catch (e) { status(e.message); }
+  }
+
+  function showView(view) {
+    state.view = view;
+    for (const b of document.querySelectorAll("#tabs button")) b.setAttribute("aria-selected", String(b.dataset.view === view));
+    for (const s of document.querySelectorAll("main section[data-view]")) s.hidden = s.dataset.view !== view;
+    $("#period").disabled = view !== "ops";
+    if (view === "mgmt") loadManagement();
+  }
+
   function showLogin() { $("#main").hidden = true; $("#login").hidden = false; }
 
   function start() {
     $("#login").hidden = true; $("#main").hidden = false;
-    refresh();
+    state.ready = refresh();
+    if (state.view === "mgmt") loadManagement();
     clearInterval(state.timer);
     state.timer = setInterval(() => loadAlerts().catch(e => status(e.message)), 10000);
   }
@@ -150,7 +178,12 @@
     ev.preventDefault(); state.token = $("#token-input").value.trim();
     sessionStorage.setItem("nt-token", state.token); start();
   });
-  $("#enterprise").addEventListener("change", (ev) => { state.enterprise = ev.target.value; refresh(); });
+  $("#enterprise").addEventListener("change", (ev) => {
+    state.enterprise = ev.target.value; state.ready = refresh();
+    if (state.view === "mgmt") loadManagement();
+  });
+  for (const b of document.querySelectorAll("#tabs button")) b.addEventListener("click", () => showView(b.dataset.view));
+  for (const id of ["#mgmt-month", "#mgmt-asof"]) $(id).addEventListener("change", () => { if ($(id).value) loadManagement(); });
   $("#period").addEventListener("change", (ev) => { state.hours = Number(ev.target.value); refresh(); });
 
   state.token = takeToken();
