@@ -185,6 +185,7 @@ def check_against_truth(dsn: str, s: str, truth: dict[str, Any], park_file: Path
             truth["points"][p]["consumption"] * coef.co2e_t_per_unit[coef.index[p]]
             for p, info in table.points.items()
             if info.enterprise == ent and info.inventory and p in coef.index
+            and p in truth["points"]  # manual-entry points are not simulated
         )
         got = query(dsn, "SELECT sum(co2e_t) FROM emissions WHERE enterprise = %s"
                          " AND method = 'calculated'", ent)[0][0]  # fmt: skip
