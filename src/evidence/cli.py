@@ -77,6 +77,8 @@ def register(app: typer.Typer) -> None:
                            once=once, idle_exit_s=idle_exit)  # fmt: skip
         stats = run_sealer(settings.bootstrap, settings.dsn, opts)
         typer.echo(f"batches hashed: {stats.batches}; seals: {stats.seals}; roots published: {stats.published}")
+        if stats.lost_to_retention:
+            typer.echo(f"evidence gap: {stats.lost_to_retention} records were deleted by retention before they were sealed", err=True)
 
     @ev.command()
     def verify(

@@ -45,6 +45,27 @@ class SealStats:
     batches: int = 0
     seals: int = 0
     published: int = 0
+    lost_to_retention: int = 0
+    """Records deleted from the topic (retention) before the ledger stored them."""
+
+
+def start_at(consumer: Any, tps: list[Any], nxt: dict[int, int], stats: SealStats) -> None:
+    """Position each partition at the ledger's next offset.
+
+    A partition the ledger has not seen yet starts at the topic's first record *still there*,
+    not at offset 0: a seek below the log start would be reset by the client to the end and
+    silently skip everything. When the ledger's next offset has already been deleted by
+    retention, that gap is logged as an error and counted: those batches can no longer be
+    hashed, and the operator has to know (raise the topic's retention above the sealer's
+    downtime)."""
+    first = consumer.beginning_offsets(tps)
+    for tp in tps:
+        want = nxt.get(tp.partition)
+        if want is not None and want < first[tp]:
+            log.error("evidence gap: %s partition %d offsets %d..%d were deleted by retention"
+                      " before they were sealed", tp.topic, tp.partition, want, first[tp] - 1)  # fmt: skip
+            stats.lost_to_retention += first[tp] - want
+        consumer.seek(tp, first[tp] if want is None else max(want, first[tp]))
 
 
 def publish_roots(conn: psycopg.Connection[tuple[Any, ...]], producer: Any, timeout_s: float = 30.0) -> int:
@@ -96,9 +117,7 @@ def run_sealer(bootstrap: str, dsn: str, opts: SealOptions) -> SealStats:
         parts = consumer.partitions_for_topic(TOPIC_READINGS) or set()
         tps = [TopicPartition(TOPIC_READINGS, p) for p in sorted(parts)]
         consumer.assign(tps)
-        nxt = ledger.next_offsets()
-        for tp in tps:
-            consumer.seek(tp, nxt.get(tp.partition, 0))
+        start_at(consumer, tps, ledger.next_offsets(), stats)
         end = consumer.end_offsets(tps) if opts.once else {}
         last_data = time.monotonic()
         while not stopping:
