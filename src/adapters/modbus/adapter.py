@@ -358,18 +358,8 @@ class ModbusAdapter(Adapter):
             for s in samples
             for point, i in points
         ]
-        self._seq += 1
-        try:
-            sent = self.intake.accept(
-                device=dev.device,
-                seq=self._seq,
-                sent_ms=now_ms(),
-                readings=readings,
-                source=f"modbus:{dev.device}",
-            )
-        except SpoolFull as exc:
-            log.error("modbus %s: %s; samples kept in the ring for the next cycle", dev.device, exc)
-            self.intake.dropped()
+        sent = self._accept(dev, readings, "samples kept in the ring for the next cycle")
+        if sent is None:
             return None
         state.samples += len(samples)
         state.batches += 1
@@ -401,9 +391,21 @@ class ModbusAdapter(Adapter):
                 readings.append({"point": point, "ts": ts, "value": value})
         if not readings:
             return 0
+        sent = self._accept(dev, readings, "cycle dropped")
+        if sent is None:
+            return 0
+        for r in readings:
+            if r.get("q") != "bad":
+                state.last_values[r["point"]] = (r["value"], ts)
+        state.batches += 1
+        return sent
+
+    def _accept(self, dev: ModbusDeviceConfig, readings: list[dict[str, Any]], when_full: str) -> int | None:
+        """Hand one batch of ``dev``'s readings to the intake (spool first); None when the
+        spool is full (logged with ``when_full``: what happens to the readings then)."""
         self._seq += 1
         try:
-            sent = self.intake.accept(
+            return self.intake.accept(
                 device=dev.device,
                 seq=self._seq,
                 sent_ms=now_ms(),
@@ -411,14 +413,9 @@ class ModbusAdapter(Adapter):
                 source=f"modbus:{dev.device}",
             )
         except SpoolFull as exc:
-            log.error("modbus %s: %s; cycle dropped", dev.device, exc)
+            log.error("modbus %s: %s; %s", dev.device, exc, when_full)
             self.intake.dropped()
-            return 0
-        for r in readings:
-            if r.get("q") != "bad":
-                state.last_values[r["point"]] = (r["value"], ts)
-        state.batches += 1
-        return sent
+            return None
 
     def _failed(self, state: DeviceState, dev: ModbusDeviceConfig, error: str) -> None:
         state.failures += 1
