@@ -4,6 +4,8 @@ Integration tests use ``stack_settings``: a real Kafka broker, PostgreSQL and Mo
 up once per test session on free loopback ports with a throwaway state directory, and stopped at
 the session's end. Services named by ``NENGTAN_KAFKA_BOOTSTRAP`` / ``NENGTAN_PG_DSN`` /
 ``NENGTAN_MQTT_URL`` in the environment are used instead of starting local ones.
+``NENGTAN_TEST_REQUIRE_TIMESCALE=1`` stops the session when the server has no TimescaleDB
+(so a run meant to check the TimescaleDB mode cannot pass on plain PostgreSQL).
 """
 
 from __future__ import annotations
@@ -28,6 +30,10 @@ def local_stack() -> Iterator[Stack]:
     stack = Stack(private_settings(state_dir))
     try:
         stack.up()
+        if os.environ.get("NENGTAN_TEST_REQUIRE_TIMESCALE") and "TimescaleDB" not in (
+            mode := stack.postgres.mode()
+        ):
+            pytest.exit(f"NENGTAN_TEST_REQUIRE_TIMESCALE is set but the server runs {mode}", 2)
         yield stack
     finally:
         stack.down()

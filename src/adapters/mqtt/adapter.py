@@ -1,9 +1,11 @@
 """MQTT adapter: gateway JSON batches and CEMS stacks (HJ 212-2017 text or its JSON form).
 
 Subscribes with QoS 1 on a persistent session (``clean_session=False``, a stable client id),
-so the broker keeps messages while the adapter is away. Messages are acknowledged to the
-broker only after they are in the spool (``manual_ack``): a message the adapter could not
-store (spool full, crash) is redelivered, never lost.
+so the broker keeps messages while the adapter is away. The broker must save that session
+(Mosquitto: ``persistence true`` and a short ``autosave_interval``) to keep it across its own
+restarts; a reconnect that finds it gone is logged and counted (``sessions_lost``). Messages
+are acknowledged to the broker only after they are in the spool (``manual_ack``): a message
+the adapter could not store (spool full, crash) is redelivered, never lost.
 
 - ``nt/v1/{enterprise}/{device}/readings``: a ``nt.readings/1`` batch; readings may carry
   ``uom`` (checked against the point, then dropped). The batch is republished with only its
@@ -55,6 +57,7 @@ class MqttAdapter(Adapter):
             "rejected": 0,
             "unacked": 0,
             "connects": 0,
+            "sessions_lost": 0,
         }
         self._connected = False
         self._stopped = False
@@ -124,6 +127,18 @@ class MqttAdapter(Adapter):
         with self._lock:
             self._connected = True
             self._stats["connects"] += 1
+            lost = self._stats["connects"] > 1 and not getattr(flags, "session_present", True)
+            if lost:
+                self._stats["sessions_lost"] += 1
+        if lost:
+            # the broker forgot this client (restarted without its saved state): what the
+            # publishers sent between its restart and this subscription went to no one
+            log.warning(
+                "MQTT broker %s:%s had no session for client %r on reconnect: messages published"
+                " while the adapter was not subscribed may be lost (broker persistence off, or"
+                " killed before it saved the session)",
+                self.config.host, self.config.port, self.config.client_id,
+            )  # fmt: skip
         log.info("MQTT connected to %s:%s", self.config.host, self.config.port)
 
     def _on_disconnect(self, _c: Any, _u: Any, _f: Any, reason: Any, _p: Any) -> None:

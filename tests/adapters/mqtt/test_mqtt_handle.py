@@ -274,3 +274,21 @@ def test_hourly_data_is_counted_not_ingested(adapter: MqttAdapter, sent: Sent) -
     adapter.handle(CEMS, encode(hour))
     assert sent() == ([], [])
     assert adapter.status()["other_cn"] == 1
+
+
+def test_a_reconnect_without_the_session_is_counted_and_logged(
+    adapter: MqttAdapter, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The first connect of a new client id has no session; a later one must find it."""
+    from paho.mqtt.client import ConnectFlags
+
+    class Client:
+        def subscribe(self, _topics: Any) -> None:
+            pass
+
+    adapter._on_connect(Client(), None, ConnectFlags(session_present=False), None, None)
+    adapter._on_connect(Client(), None, ConnectFlags(session_present=True), None, None)
+    assert adapter.status()["sessions_lost"] == 0
+    adapter._on_connect(Client(), None, ConnectFlags(session_present=False), None, None)
+    assert adapter.status()["sessions_lost"] == 1
+    assert "had no session for client" in caplog.text

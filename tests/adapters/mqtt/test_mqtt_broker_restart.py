@@ -1,0 +1,88 @@
+"""A Mosquitto SIGKILL soon after the adapter subscribed: the broker comes back with the
+adapter's session, so a message published before the adapter has reconnected still reaches it
+(real Mosquitto from the session's stack, the real adapter, its spool read back)."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import paho.mqtt.client as mqtt
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+
+from adapters.mqtt.adapter import MqttAdapter
+from adapters.mqtt.config import MqttConfig
+from ingest.intake import Intake
+from ingest.park.models import Park
+from ingest.publisher import Publisher
+from ingest.validate import Validator
+from nengtan.stack.procs import port_in_use
+from nengtan.stack.stack import Stack
+
+pytestmark = [pytest.mark.integration, pytest.mark.faults]
+
+SAVED_S = 4.0
+"""Time for the broker to save the new session: the generated config's ``autosave_interval``
+is 1 s, and Mosquitto saves once ``last save + interval < now`` in whole seconds (so every
+2 s), plus the save itself. Far below the 30 s the config used to have: with that, the broker
+comes back without the session and this test fails."""
+
+
+def _wait(cond: Callable[[], bool], timeout_s: float, what: str) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not cond():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} within {timeout_s} s")
+        time.sleep(0.05)
+
+
+def _publish_once(host: str, port: int, topic: str, payload: bytes) -> None:
+    """One QoS 1 message, acknowledged by the broker, from a client of its own."""
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"pub-{time.time_ns()}")
+    client.connect(host, port)
+    client.loop_start()
+    try:
+        client.publish(topic, payload, qos=1).wait_for_publish(timeout=10)
+    finally:
+        client.disconnect()
+        client.loop_stop()
+
+
+def test_a_killed_broker_keeps_the_adapter_session(
+    local_stack: Stack, tiny_park: Park, publisher: Publisher,
+    sent: Callable[[], tuple[list[Any], list[Any]]],
+) -> None:  # fmt: skip
+    """The message is published while no adapter is connected (the first adapter is stopped
+    while the broker is down, a second one with the same client id starts after the publish),
+    so only the broker's saved session can route it."""
+    host, port = local_stack.settings.mqtt_host_port
+    config = MqttConfig(host=host, port=port, client_id=f"restart-{time.time_ns()}")
+    intake = Intake(Validator.for_park(tiny_park), publisher)
+    first, second = MqttAdapter(config, intake, tiny_park), MqttAdapter(config, intake, tiny_park)
+    first.start()
+    try:
+        _wait(lambda: first.status()["connected"], 20, "the adapter did not connect")
+        time.sleep(SAVED_S)
+        local_stack.mosquitto.kill()
+        _wait(lambda: not first.status()["connected"], 20, "the adapter saw no disconnect")
+        first.stop()
+        _wait(lambda: not port_in_use(port), 30, "the killed broker's port was not released")
+        local_stack.mosquitto.start()
+        ts = time.time_ns() // 1_000_000 - 1000
+        batch = {"schema": "nt.readings/1", "device": "gw1", "seq": 1, "sent_ms": ts,
+                 "readings": [{"point": "p.kwh", "ts": ts, "value": 42.5}]}  # fmt: skip
+        _publish_once(host, port, "nt/v1/ent1/gw1/readings", json.dumps(batch).encode())
+        second.start()
+        _wait(lambda: second.status()["connected"], 20, "the second adapter did not connect")
+        _wait(lambda: second.status()["messages"] >= 1, 10, "the message never reached it")
+        batches, dlq = sent()
+    finally:
+        first.stop()
+        second.stop()
+        if local_stack.mosquitto.pid() is None:
+            local_stack.mosquitto.start()
+    assert dlq == []
+    assert [r["value"] for b in batches for r in b["readings"]] == [42.5]
