@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from pathlib import Path
 
 from nengtan.settings import Settings, load_settings
 from nengtan.stack.procs import free_port
+
+ADAPTERS = [sys.executable, "-m", "adapters"]
+"""The adapters' command, as a subprocess (SIGKILL tests kill it)."""
+SIMULATE = [
+    sys.executable,
+    "-c",
+    "import sys, typer; from simulators.cli import register; app = typer.Typer(); "
+    "register(app); app(args=sys.argv[1:])",
+]
+"""The simulators' command alone (not the whole CLI: a test should not depend on others)."""
 
 
 def make_state_dir(prefix: str = "nengtan-test-") -> Path:
@@ -39,7 +50,7 @@ def drain_topics(bootstrap: str) -> None:
     from kafka import KafkaConsumer, TopicPartition
     from kafka.admin import KafkaAdminClient
 
-    probe = KafkaConsumer(bootstrap_servers=bootstrap)
+    probe = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     admin = KafkaAdminClient(bootstrap_servers=bootstrap)
     try:
         parts = [

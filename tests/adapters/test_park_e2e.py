@@ -13,13 +13,10 @@ subscribed to from the DCS's history.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Collection
@@ -27,36 +24,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import kafka_read
 import pytest
 import yaml
+from testkit import ADAPTERS, SIMULATE
 
 from ingest.contract import TOPIC_READINGS
+from nengtan.stack.procs import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "park-small.yaml"
-ADAPTERS = [sys.executable, "-m", "adapters"]
-# the simulators' command alone (not the whole CLI: a test should not depend on other commands)
-SIMULATE = [
-    sys.executable,
-    "-c",
-    "import sys, typer; from simulators.cli import register; app = typer.Typer(); "
-    "register(app); app(args=sys.argv[1:])",
-]
-
-_spec = importlib.util.spec_from_file_location(
-    "kafka_read", ROOT / "tests" / "ingest" / "kafka_read.py"
-)
-assert _spec is not None and _spec.loader is not None
-kafka_read = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(kafka_read)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _park_copy(tmp: Path) -> tuple[Path, dict[str, Any]]:
@@ -68,11 +47,11 @@ def _park_copy(tmp: Path) -> tuple[Path, dict[str, Any]]:
         for dev in ent.get("devices", []):
             if "modbus" in dev:
                 old = dev["modbus"]["port"]
-                dev["modbus"]["port"] = ports.setdefault(old, _free_port())
+                dev["modbus"]["port"] = ports.setdefault(old, free_port())
             if "opcua" in dev:
                 old_ep = dev["opcua"]["endpoint"]
                 if old_ep not in endpoints:
-                    endpoints[old_ep] = f"opc.tcp://127.0.0.1:{_free_port()}/nengtan"
+                    endpoints[old_ep] = f"opc.tcp://127.0.0.1:{free_port()}/nengtan"
                 dev["opcua"]["endpoint"] = endpoints[old_ep]
     path = tmp / "park.yaml"
     path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import sys
-import threading
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,13 +12,12 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from consolekit import PARK_FILE, ConsoleEnv, make_env, new_database, seed
+from consolekit import PARK_FILE, ConsoleEnv, make_env, new_database, seed, serve
 
 from console.auth import create_token
 from console.registry import load_registry
 from ingest.park.loader import load_park
 from nengtan.settings import Settings
-from nengtan.stack.procs import free_port
 from store.migrate import migrate
 
 
@@ -62,24 +58,5 @@ def client(console_env: ConsoleEnv) -> Iterator[Any]:
 @pytest.fixture(scope="module")
 def console_url(console_env: ConsoleEnv) -> Iterator[str]:
     """A running console (uvicorn in a thread) on the seeded database."""
-    import uvicorn
-
-    from console.app import create_app
-
-    port = free_port()
-    app = create_app(console_env.settings, console_env.console_settings)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/healthz", timeout=2):
-                break
-        except OSError:
-            assert time.monotonic() < deadline, "console did not start"
-            time.sleep(0.1)
-    yield url
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve(console_env) as url:
+        yield url

@@ -5,7 +5,12 @@ the app on that database."""
 from __future__ import annotations
 
 import json
+import threading
+import time
+import urllib.request
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +20,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from console.settings import ConsoleSettings, load_console_settings
 from nengtan.settings import Settings, load_settings
+from nengtan.stack.procs import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 PARK_FILE = ROOT / "examples" / "park-small.yaml"
@@ -133,3 +139,31 @@ def make_env(stack_settings: Settings, dsn: str, **console: Any) -> ConsoleEnv:
         state_dir=stack_settings.state_dir,
     )  # fmt: skip
     return ConsoleEnv(dsn, settings, load_console_settings(**console), {})
+
+
+@contextmanager
+def serve(env: ConsoleEnv) -> Iterator[str]:
+    """The console app on ``env`` in uvicorn (a thread) on a free loopback port."""
+    import uvicorn
+
+    from console.app import create_app
+
+    port = free_port()
+    app = create_app(env.settings, env.console_settings)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=2):
+                break
+        except OSError:
+            assert time.monotonic() < deadline, "console did not start"
+            time.sleep(0.1)
+    try:
+        yield url
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

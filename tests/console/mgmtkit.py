@@ -7,12 +7,8 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import threading
-import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from importlib import resources
 from pathlib import Path
@@ -29,7 +25,6 @@ from management import db
 from management.inputs import load_inputs
 from management.metered import EnergyModel, Metered
 from nengtan.settings import Settings
-from nengtan.stack.procs import free_port
 from store.migrate import migrate
 
 
@@ -71,34 +66,6 @@ def make_mgmt_db(stack_settings: Settings) -> tuple[str, ConsoleEnv]:
         with conn.cursor() as cur:
             cur.executemany("INSERT INTO consumption VALUES (%s,%s,%s,%s,%s,%s,%s,%s)", rows)
     return name, env
-
-
-@contextmanager
-def serve(env: ConsoleEnv) -> Iterator[str]:
-    """The console app on ``env`` in uvicorn (a thread) on a free loopback port."""
-    import uvicorn
-
-    from console.app import create_app
-
-    port = free_port()
-    app = create_app(env.settings, env.console_settings)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/healthz", timeout=2):
-                break
-        except OSError:
-            assert time.monotonic() < deadline, "console did not start"
-            time.sleep(0.1)
-    try:
-        yield url
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 def call(url: str, token: str, path: str, params: dict[str, str] | None = None,

@@ -15,8 +15,8 @@ from typing import Any
 import psycopg
 import pytest
 from cdp import Browser, chromium_path
-from consolekit import ROOT, ConsoleEnv
-from mgmtkit import call, make_mgmt_db, serve
+from consolekit import ROOT, ConsoleEnv, serve
+from mgmtkit import call, make_mgmt_db
 
 from nengtan.settings import Settings
 

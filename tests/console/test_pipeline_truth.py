@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
 import time
@@ -35,8 +34,8 @@ from consolekit import PARK_FILE, make_env, new_database
 from console.auth import create_token
 from console.registry import load_registry
 from ingest.park.loader import load_park
+from nengtan.demo.pipeline import park_copy
 from nengtan.settings import Settings
-from nengtan.stack.procs import free_port
 from store.migrate import migrate
 from streams.points import build_point_table, year_of
 
@@ -44,17 +43,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 SIM_WALL_S = 90  # 90 simulated minutes at --speed 60: the first CEMS hour closes
 INPUT_USES = ("purchased", "fuel", "feedstock")
 REL = 1e-9
-
-
-def unique_park(tmp: Path, run: str) -> Path:
-    """The example park with ids suffixed by ``run`` and free ports for its servers."""
-    text = PARK_FILE.read_text(encoding="utf-8")
-    text = re.sub(r"\b(acme|hengli|sunrise|demo-park)\b", rf"\g<1>{run}", text)
-    for fixed in ("15020", "15021", "14840"):
-        text = text.replace(fixed, str(free_port()))
-    path = tmp / f"park-{run}.yaml"
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 class Procs:
@@ -133,7 +121,7 @@ def test_console_answers_equal_simulator_truth(
 ) -> None:
     p, settings = procs
     run = uuid.uuid4().hex[:6]
-    park_file = unique_park(tmp_path, run)
+    park_file = park_copy(PARK_FILE, tmp_path / f"park-{run}.yaml", run)
     park = load_park(park_file)
     migrate(settings.dsn)
     truth_file = tmp_path / "truth.json"

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 import threading
 import time
 import uuid
 from pathlib import Path
 from typing import Any
 
+import kafka_read
 import pytest
 
 from ingest.contract import TOPIC_DLQ, TOPIC_READINGS
@@ -18,12 +18,6 @@ from nengtan.settings import Settings
 
 pytestmark = pytest.mark.integration
 
-_spec = importlib.util.spec_from_file_location(
-    "kafka_read", Path(__file__).with_name("kafka_read.py")
-)
-assert _spec is not None and _spec.loader is not None
-kafka_read = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(kafka_read)
 
 
 def _batch(device: str, seq: int) -> bytes:

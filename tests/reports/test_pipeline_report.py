@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
 import time
@@ -26,8 +25,8 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from evidence.lineage import enterprise_month, stack_hour
 from evidence.verify import verify
 from ingest.park.loader import load_park
+from nengtan.demo.pipeline import park_copy
 from nengtan.settings import Settings
-from nengtan.stack.procs import free_port
 from reports.model import build_report
 from store import queries
 from store.migrate import migrate
@@ -37,16 +36,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 PARK_FILE = Path(__file__).resolve().parents[2] / "examples" / "park-small.yaml"
 SIM_WALL_S = 90  # 90 simulated minutes at --speed 60: the first CEMS hour closes
 REL = 1e-9
-
-
-def unique_park(tmp: Path, run: str) -> Path:
-    text = PARK_FILE.read_text(encoding="utf-8")
-    text = re.sub(r"\b(acme|hengli|sunrise|demo-park)\b", rf"\g<1>{run}", text)
-    for fixed in ("15020", "15021", "14840"):
-        text = text.replace(fixed, str(free_port()))
-    path = tmp / f"park-{run}.yaml"
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 @pytest.fixture
@@ -92,7 +81,7 @@ def test_report_totals_equal_stored_and_truth_and_trace_to_raw_readings(
 ) -> None:
     e, dsn = env
     run = uuid.uuid4().hex[:6]
-    park_file = unique_park(tmp_path, run)
+    park_file = park_copy(PARK_FILE, tmp_path / f"park-{run}.yaml", run)
     park = load_park(park_file)
     migrate(dsn)
     truth_file = tmp_path / "truth.json"

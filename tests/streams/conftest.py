@@ -62,7 +62,7 @@ class Procs:
         from kafka.admin import KafkaAdminClient
 
         admin = KafkaAdminClient(bootstrap_servers=self.settings.bootstrap)
-        probe = KafkaConsumer(bootstrap_servers=self.settings.bootstrap)
+        probe = KafkaConsumer(bootstrap_servers=self.settings.bootstrap, enable_auto_commit=False)
         try:
             parts = [
                 TopicPartition(t, p)

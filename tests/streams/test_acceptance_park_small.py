@@ -17,7 +17,6 @@ with kcat); the replayed database equals the first.
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import time
 import uuid
@@ -29,8 +28,8 @@ import psycopg
 import pytest
 
 from ingest.park import load_park
+from nengtan.demo.pipeline import park_copy
 from nengtan.settings import Settings
-from nengtan.stack.procs import free_port
 from store.migrate import migrate
 from streams.points import build_point_table
 
@@ -38,16 +37,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.faults]
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "park-small.yaml"
 SIM_SECONDS = 300
-
-
-def park_copy(tmp: Path, s: str) -> Path:
-    text = EXAMPLE.read_text(encoding="utf-8")
-    text = re.sub(r"\b(acme|hengli|sunrise|demo-park)\b", rf"\g<1>x{s}", text)
-    for port in ("15020", "15021", "14840"):
-        text = text.replace(port, str(free_port()))
-    path = tmp / "park.yaml"
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def query(dsn: str, sql: str, *args: Any) -> list[tuple[Any, ...]]:
@@ -102,7 +91,7 @@ def test_park_small_end_to_end(
     stack_settings: Settings, fresh_dsn: Callable[[], str], procs: Any, tmp_path: Path
 ) -> None:
     s = uuid.uuid4().hex[:6]
-    park_file = park_copy(tmp_path, s)
+    park_file = park_copy(EXAMPLE, tmp_path / "park.yaml", f"x{s}")
     park = load_park(park_file)
     host, port = stack_settings.mqtt_host_port
     dsn = fresh_dsn()

@@ -77,7 +77,9 @@ class Offsets:
         from kafka import KafkaAdminClient, KafkaConsumer
 
         self.admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="nengtan-bench")
-        self.consumer = KafkaConsumer(bootstrap_servers=bootstrap, client_id="nengtan-bench-end")
+        self.consumer = KafkaConsumer(
+            bootstrap_servers=bootstrap, client_id="nengtan-bench-end", enable_auto_commit=False
+        )
 
     def committed(self, group: str) -> int:
         offsets = self.admin.list_group_offsets(group).get(group, {})

@@ -52,7 +52,9 @@ def group_lag(bootstrap: str, group: str) -> int | None:
 
     try:
         admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="nengtan-drain")
-        consumer = KafkaConsumer(bootstrap_servers=bootstrap, client_id="nengtan-drain")
+        consumer = KafkaConsumer(
+            bootstrap_servers=bootstrap, client_id="nengtan-drain", enable_auto_commit=False
+        )
     except Exception:
         return None
     try:

@@ -24,7 +24,9 @@ def check_kafka(settings: Settings) -> str:
     producer = KafkaProducer(bootstrap_servers=settings.bootstrap, acks="all")
     meta = producer.send(SMOKE_TOPIC, key=b"smoke", value=token).get(timeout=30)
     producer.close()
-    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap, consumer_timeout_ms=10_000)
+    consumer = KafkaConsumer(
+        bootstrap_servers=settings.bootstrap, consumer_timeout_ms=10_000, enable_auto_commit=False
+    )
     tp = TopicPartition(SMOKE_TOPIC, meta.partition)
     consumer.assign([tp])
     consumer.seek(tp, meta.offset)

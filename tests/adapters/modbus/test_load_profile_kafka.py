@@ -18,6 +18,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import kafka_read
 import pytest
 import yaml
 
@@ -49,7 +50,6 @@ def _load(name: str, path: Path) -> Any:
     return module
 
 
-kafka_read = _load("kafka_read", ROOT / "tests" / "ingest" / "kafka_read.py")
 sim_fixtures = _load("simulators_fixtures", ROOT / "tests" / "simulators" / "conftest.py")
 
 

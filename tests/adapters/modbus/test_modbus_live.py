@@ -20,16 +20,11 @@ from ingest.intake import Intake
 from ingest.park.loader import parse_park
 from ingest.publisher import Publisher
 from ingest.validate import Validator
+from nengtan.stack.procs import free_port
 
 pytestmark = pytest.mark.integration
 
 Sent = Callable[[], tuple[list[Any], list[Any]]]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class ModbusServer:
@@ -41,7 +36,7 @@ class ModbusServer:
         from pymodbus.simulator.simdata import DataType, SimData
         from pymodbus.simulator.simdevice import SimDevice
 
-        self.port = port or _free_port()
+        self.port = port or free_port()
         self.words: dict[int, dict[int, int]] = {u: {} for u in units}
 
         def block(kind: DataType) -> list[SimData]:

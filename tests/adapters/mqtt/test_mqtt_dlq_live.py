@@ -5,7 +5,6 @@ real Kafka, the real adapter)."""
 from __future__ import annotations
 
 import base64
-import importlib.util
 import json
 import shutil
 import subprocess
@@ -14,6 +13,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import kafka_read
 import pytest
 
 from adapters.mqtt.hj212 import Hj212Message, encode
@@ -25,12 +25,6 @@ from nengtan.settings import Settings
 
 pytestmark = pytest.mark.integration
 
-_spec = importlib.util.spec_from_file_location(
-    "kafka_read", Path(__file__).resolve().parents[2] / "ingest" / "kafka_read.py"
-)
-assert _spec is not None and _spec.loader is not None
-kafka_read = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(kafka_read)
 
 
 def _park(uid: str) -> dict[str, Any]:

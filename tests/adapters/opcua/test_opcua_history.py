@@ -4,11 +4,8 @@ server without history still serves live values (real asyncua servers on loopbac
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-import socket
-import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -16,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from uakit import NS, LoopThread, ua_park, wait
 
 from adapters.opcua.adapter import OpcUaAdapter
 from adapters.opcua.config import OpcUaConfig, OpcUaEndpointConfig, OpcUaNode
@@ -25,34 +23,12 @@ from ingest.park.loader import parse_park
 from ingest.publisher import Publisher
 from ingest.validate import Validator
 from nengtan.errors import ConfigError
+from nengtan.stack.procs import free_port
 
 Sent = Callable[[], tuple[list[Any], list[Any]]]
-NS = "urn:nengtan:test"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
-PARK = {
-    "schema": "nengtan.park/1",
-    "id": "uah",
-    "enterprises": [
-        {
-            "id": "e",
-            "industry": "chemicals",
-            "region": "CN-JS",
-            "devices": [{"id": "dcs", "protocol": "mqtt"}],
-            "points": [
-                {
-                    "id": "fuel",
-                    "kind": "rate",
-                    "carrier": "natural_gas",
-                    "uom": "Nm3/h",
-                    "use": "fuel",
-                    "device": "dcs",
-                },
-                {"id": "temp", "kind": "gauge", "uom": "degC", "device": "dcs"},
-            ],
-        }
-    ],
-}
+PARK = ua_park("uah")
 
 
 def _dt(ts_ms: int) -> datetime:
@@ -69,7 +45,7 @@ def _value(value: float, ts_ms: int) -> Any:
     )
 
 
-class UaServer:
+class UaServer(LoopThread):
     """An asyncua server in its own thread: two Double variables (fuel 100.0, temp 20.0 at
     ``initial_ms``), historized; without history, HistoryRead answers each tag
     BadHistoryOperationUnsupported (``"unsupported"``) or fails as a service
@@ -79,15 +55,10 @@ class UaServer:
         self.port = port
         self.history = history
         self.initial_ms = initial_ms
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
+        super().__init__()
         self.vars: dict[str, Any] = {}
         self.history_reads = 0
         self.call(self._start())
-
-    def call(self, coro: Any) -> Any:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(15)
 
     async def _start(self) -> None:
         from asyncua import ua
@@ -142,29 +113,7 @@ class UaServer:
 
     def stop(self) -> None:
         self.call(self.server.stop())
-        self.call(self._cancel_rest())
-        self.loop.call_soon_threadsafe(self.loop.stop)
-
-    async def _cancel_rest(self) -> None:
-        rest = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-        for task in rest:
-            task.cancel()
-        await asyncio.gather(*rest, return_exceptions=True)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait(predicate: Callable[[], bool], timeout_s: float) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
+        self.close()
 
 
 def _config(port: int, **over: Any) -> OpcUaConfig:
@@ -209,7 +158,7 @@ class Collected:
 def test_values_before_start_and_while_stopped_arrive_once_in_order(
     publisher: Publisher, sent: Sent, tmp_path: Path
 ) -> None:
-    port = _free_port()
+    port = free_port()
     base = (time.time_ns() // 1_000_000) - 120_000
     server = UaServer(port, base - 1_000)
     park = parse_park(PARK, "uah")
@@ -219,27 +168,27 @@ def test_values_before_start_and_while_stopped_arrive_once_in_order(
     try:
         for ts, value in fuel[1:5]:  # before any adapter runs
             server.write("fuel", value, ts)
-        assert _wait(lambda: server.kept("fuel") == 5, 5)
+        assert wait(lambda: server.kept("fuel") == 5, 5)
         adapter = OpcUaAdapter(_config(port), Intake(Validator.for_park(park), publisher))
         adapter.start()
-        assert _wait(lambda: len(got.of("fuel")) >= 5, 15), got.readings
+        assert wait(lambda: len(got.of("fuel")) >= 5, 15), got.readings
         server.write("fuel", fuel[5][1], fuel[5][0])  # live
-        assert _wait(lambda: len(got.of("fuel")) >= 6, 10), got.readings
+        assert wait(lambda: len(got.of("fuel")) >= 6, 10), got.readings
         status = adapter.status()
         assert status["history"] == ["ok"] and status["history_values"] >= 5
         adapter.stop()
         for ts, value in fuel[6:9]:  # while no adapter runs
             server.write("fuel", value, ts)
-        assert _wait(lambda: server.kept("fuel") == 9, 5)
+        assert wait(lambda: server.kept("fuel") == 9, 5)
         # a new process: the watermarks come from the file beside the spool
         marks = json.loads((tmp_path / "opcua-watermarks.json").read_text(encoding="utf-8"))
         assert marks["schema"] == SCHEMA and marks["points"]["fuel"] == fuel[5][0]
         adapter = OpcUaAdapter(_config(port), Intake(Validator.for_park(park), publisher))
         adapter.start()
-        assert _wait(lambda: len(got.of("fuel")) >= 9, 15), got.readings
+        assert wait(lambda: len(got.of("fuel")) >= 9, 15), got.readings
         for ts, value in fuel[9:]:
             server.write("fuel", value, ts)
-        assert _wait(lambda: len(got.of("fuel")) >= 11, 10), got.readings
+        assert wait(lambda: len(got.of("fuel")) >= 11, 10), got.readings
         time.sleep(0.6)  # a few more publish windows: nothing else may come
         assert got.of("fuel") == fuel  # each once, in order, source timestamps kept
         # the initial value: from history, live, again from history and live after the
@@ -254,7 +203,7 @@ def test_values_before_start_and_while_stopped_arrive_once_in_order(
 
 @pytest.mark.integration
 def test_first_start_reads_only_the_lookback(publisher: Publisher, sent: Sent) -> None:
-    port = _free_port()
+    port = free_port()
     now = time.time_ns() // 1_000_000
     server = UaServer(port, now - 400_000)  # initial values older than the lookback
     park = parse_park(PARK, "uah")
@@ -266,9 +215,9 @@ def test_first_start_reads_only_the_lookback(publisher: Publisher, sent: Sent) -
         server.write("fuel", 1.0, now - 300_000)  # older than the lookback
         server.write("fuel", 2.0, now - 30_000)
         server.write("fuel", 3.0, now - 20_000)
-        assert _wait(lambda: server.kept("fuel") == 4, 5)
+        assert wait(lambda: server.kept("fuel") == 4, 5)
         adapter.start()
-        assert _wait(lambda: len(got.of("fuel")) >= 2, 15), got.readings
+        assert wait(lambda: len(got.of("fuel")) >= 2, 15), got.readings
         time.sleep(0.6)
         assert got.of("fuel") == [(now - 30_000, 2.0), (now - 20_000, 3.0)]
         assert got.of("temp") == [(now - 400_000, 20.0)]  # older than the lookback, but live
@@ -285,7 +234,7 @@ def test_first_start_reads_only_the_lookback(publisher: Publisher, sent: Sent) -
 def test_server_without_history_serves_live_values(
     publisher: Publisher, sent: Sent, caplog: pytest.LogCaptureFixture, mode: str, status: str
 ) -> None:
-    port = _free_port()
+    port = free_port()
     now = time.time_ns() // 1_000_000
     server = UaServer(port, now - 10_000, history=mode)
     park = parse_park(PARK, "uah")
@@ -296,19 +245,19 @@ def test_server_without_history_serves_live_values(
         server.write("fuel", 5.0, now - 2_000)  # replaced before the adapter comes: not readable
         server.write("fuel", 6.0, now - 1_000)
         adapter.start()
-        assert _wait(lambda: len(got.of("fuel")) >= 1, 15), got.readings
+        assert wait(lambda: len(got.of("fuel")) >= 1, 15), got.readings
         server.write("fuel", 7.0, now)
-        assert _wait(lambda: len(got.of("fuel")) >= 2, 10), got.readings
+        assert wait(lambda: len(got.of("fuel")) >= 2, 10), got.readings
         assert got.of("fuel") == [(now - 1_000, 6.0), (now, 7.0)]
         assert adapter.status()["history"] == [status]
         # the server restarts: the adapter reconnects, asks again, and does not log again
         reads = server.history_reads
         server.stop()
-        assert _wait(lambda: adapter.status()["online"] == 0, 10)
+        assert wait(lambda: adapter.status()["online"] == 0, 10)
         server = UaServer(port, now - 10_000, history=mode)
-        assert _wait(lambda: server.history_reads > 0, 20)
+        assert wait(lambda: server.history_reads > 0, 20)
         server.write("fuel", 8.0, now + 1_000)
-        assert _wait(lambda: (now + 1_000, 8.0) in got.of("fuel"), 10), got.readings
+        assert wait(lambda: (now + 1_000, 8.0) in got.of("fuel"), 10), got.readings
         assert reads > 0
         warnings = [r for r in caplog.records if "no history" in r.getMessage()]
         assert len(warnings) == 1, [r.getMessage() for r in warnings]
@@ -322,7 +271,7 @@ def test_server_without_history_serves_live_values(
 def test_a_source_time_going_back_is_dropped_and_named(
     publisher: Publisher, sent: Sent, caplog: pytest.LogCaptureFixture
 ) -> None:
-    port = _free_port()
+    port = free_port()
     now = time.time_ns() // 1_000_000
     server = UaServer(port, now - 10_000)
     park = parse_park(PARK, "uah")
@@ -331,10 +280,10 @@ def test_a_source_time_going_back_is_dropped_and_named(
     caplog.set_level(logging.WARNING, logger="adapters.opcua.adapter")
     try:
         adapter.start()
-        assert _wait(lambda: len(got.of("fuel")) >= 1, 15), got.readings
+        assert wait(lambda: len(got.of("fuel")) >= 1, 15), got.readings
         server.write("fuel", 50.0, now - 20_000)  # older than what was handed over
         server.write("fuel", 51.0, now)
-        assert _wait(lambda: len(got.of("fuel")) >= 2, 10), got.readings
+        assert wait(lambda: len(got.of("fuel")) >= 2, 10), got.readings
         time.sleep(0.5)
         assert got.of("fuel") == [(now - 10_000, 100.0), (now, 51.0)]
         [warning] = [r.getMessage() for r in caplog.records if "before the last" in r.getMessage()]

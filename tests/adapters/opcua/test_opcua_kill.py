@@ -5,55 +5,35 @@ value, none twice (the server's history fills what no subscription saw)."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import kafka_read
 import pytest
 import yaml
+from testkit import ADAPTERS, SIMULATE
 
 from ingest.contract import TOPIC_READINGS
 from nengtan.settings import Settings
+from nengtan.stack.procs import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[3]
-ADAPTERS = [sys.executable, "-m", "adapters"]
-SIMULATE = [
-    sys.executable,
-    "-c",
-    "import sys, typer; from simulators.cli import register; app = typer.Typer(); "
-    "register(app); app(args=sys.argv[1:])",
-]
 SPEED = 5  # one 5 s tick of each DCS per wall second
-
-_spec = importlib.util.spec_from_file_location(
-    "kafka_read", ROOT / "tests" / "ingest" / "kafka_read.py"
-)
-assert _spec is not None and _spec.loader is not None
-kafka_read = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(kafka_read)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _opcua_park(tmp: Path) -> tuple[Path, set[str]]:
     """The example park reduced to its OPC UA devices and their points, on a free port."""
     doc = yaml.safe_load((ROOT / "examples" / "park-small.yaml").read_text(encoding="utf-8"))
-    endpoint = f"opc.tcp://127.0.0.1:{_free_port()}/nengtan"
+    endpoint = f"opc.tcp://127.0.0.1:{free_port()}/nengtan"
     devices: set[str] = set()
     for ent in doc["enterprises"]:
         ent["devices"] = [d for d in ent.get("devices", []) if d["protocol"] == "opcua"]

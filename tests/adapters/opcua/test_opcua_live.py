@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-import socket
-import threading
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from uakit import NS, LoopThread, ua_park, wait
 
 from adapters.opcua.adapter import OpcUaAdapter, epoch_ms, quality_of
 from adapters.opcua.config import OpcUaConfig, OpcUaEndpointConfig, OpcUaNode
@@ -18,33 +15,11 @@ from ingest.intake import Intake
 from ingest.park.loader import parse_park
 from ingest.publisher import Publisher
 from ingest.validate import Validator
+from nengtan.stack.procs import free_port
 
 Sent = Callable[[], tuple[list[Any], list[Any]]]
-NS = "urn:nengtan:test"
 
-PARK = {
-    "schema": "nengtan.park/1",
-    "id": "ua",
-    "enterprises": [
-        {
-            "id": "e",
-            "industry": "chemicals",
-            "region": "CN-JS",
-            "devices": [{"id": "dcs", "protocol": "mqtt"}],
-            "points": [
-                {
-                    "id": "fuel",
-                    "kind": "rate",
-                    "carrier": "natural_gas",
-                    "uom": "Nm3/h",
-                    "use": "fuel",
-                    "device": "dcs",
-                },
-                {"id": "temp", "kind": "gauge", "uom": "degC", "device": "dcs"},
-            ],
-        }
-    ],
-}
+PARK = ua_park("ua")
 
 
 def test_quality_from_status_severity() -> None:
@@ -55,19 +30,14 @@ def test_quality_from_status_severity() -> None:
     assert epoch_ms(datetime(2026, 1, 1)) == 1_767_225_600_000  # naive means UTC
 
 
-class UaServer:
+class UaServer(LoopThread):
     """An asyncua server in its own thread with two float variables."""
 
     def __init__(self, port: int) -> None:
         self.port = port
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
+        super().__init__()
         self.vars: dict[str, Any] = {}
         self.call(self._start())
-
-    def call(self, coro: Any) -> Any:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(15)
 
     async def _start(self) -> None:
         from asyncua.server.server import Server
@@ -89,34 +59,12 @@ class UaServer:
 
     def stop(self) -> None:
         self.call(self.server.stop())
-        self.call(self._cancel_rest())
-        self.loop.call_soon_threadsafe(self.loop.stop)
-
-    async def _cancel_rest(self) -> None:
-        rest = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-        for task in rest:
-            task.cancel()
-        await asyncio.gather(*rest, return_exceptions=True)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait(predicate: Callable[[], bool], timeout_s: float) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
+        self.close()
 
 
 @pytest.mark.integration
 def test_subscription_source_timestamps_and_resubscribe(publisher: Publisher, sent: Sent) -> None:
-    port = _free_port()
+    port = free_port()
     server = UaServer(port)
     cfg = OpcUaConfig(
         endpoints=[
@@ -148,24 +96,24 @@ def test_subscription_source_timestamps_and_resubscribe(publisher: Publisher, se
         return got
 
     try:
-        assert _wait(lambda: len(collect()) >= 2, 15), got  # initial values of both tags
+        assert wait(lambda: len(collect()) >= 2, 15), got  # initial values of both tags
         # newer than the initial values' source time (an older one would be a repeat: dropped)
         t0 = datetime.now(UTC)
         server.write("fuel", 123.5, t0)
         server.write("temp", 20.4, t0)  # inside the 1.0 deadband: not reported
         server.write("temp", 25.0, t0)
-        assert _wait(lambda: any(r["value"] == 25.0 for r in collect()), 10), got
+        assert wait(lambda: any(r["value"] == 25.0 for r in collect()), 10), got
         fuel = [r for r in got if r["point"] == "fuel" and r["value"] == 123.5]
         assert fuel and fuel[0]["ts"] == epoch_ms(t0) and fuel[0]["q"] == "good"
         assert not any(r["value"] == 20.4 for r in got)
         # the server goes away and comes back: the adapter reconnects and re-subscribes
         server.stop()
-        assert _wait(lambda: adapter.status()["online"] == 0, 10)
+        assert wait(lambda: adapter.status()["online"] == 0, 10)
         server = UaServer(port)
-        assert _wait(lambda: adapter.status()["online"] == 1, 20)
+        assert wait(lambda: adapter.status()["online"] == 1, 20)
         t1 = datetime.now(UTC)
         server.write("fuel", 77.0, t1)
-        assert _wait(lambda: any(r["value"] == 77.0 for r in collect()), 10), got
+        assert wait(lambda: any(r["value"] == 77.0 for r in collect()), 10), got
     finally:
         adapter.stop()
         adapter.stop()
