@@ -69,8 +69,10 @@ def create_app(
     partitions: int,
     data_dir: Path,
     app_id: str = APP_ID,
+    instance_id: str | None = None,
 ) -> faust.App:
-    """A Faust app for one park (not started)."""
+    """A Faust app for one park (not started). ``instance_id`` makes its consumer a static
+    group member (KIP-345): restarted under the same id it rejoins without a rebalance."""
     app = faust.App(
         app_id,
         broker=[f"kafka://{h.strip()}" for h in bootstrap.split(",")],
@@ -86,6 +88,7 @@ def create_app(
         # a DLQ record carries the whole rejected payload (base64): up to the DLQ topic's limit
         producer_max_request_size=DLQ_MAX_MESSAGE_BYTES,
         consumer_auto_offset_reset="earliest",
+        consumer_group_instance_id=instance_id,
     )
 
     def topic(name: str, *, internal: bool = False) -> faust.TopicT:

@@ -19,6 +19,12 @@ def register(app: typer.Typer) -> None:
         ),
         loglevel: str = typer.Option("warning", help="debug | info | warning | error"),
         app_id: str = typer.Option("nengtan-streams", help="Faust app id (Kafka consumer group)"),
+        instance_id: str | None = typer.Option(
+            None,
+            help="static group membership (unique per worker process, the same across its"
+            " restarts): a restarted worker gets its partitions back at once instead of after"
+            " the dead member's 60 s session timeout and a rebalance",
+        ),
     ) -> None:
         """Run a stream worker: readings to consumption, emissions, CEMS hours and alerts.
 
@@ -45,6 +51,7 @@ def register(app: typer.Typer) -> None:
         faust_app = create_app(
             park, table, ruleset, bootstrap=settings.bootstrap,
             partitions=settings.kafka_partitions, data_dir=data_dir, app_id=app_id,
+            instance_id=instance_id,
         )  # fmt: skip
         worker = faust.Worker(faust_app, loglevel=loglevel.upper(), quiet=True)
         worker.execute_from_commandline()

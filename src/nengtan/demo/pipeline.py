@@ -120,7 +120,9 @@ class Pipeline:
 
         migrate(self.dsn)
         park = str(self.park_file)
-        self.children.start("worker", ["worker", park, "--app-id", f"nt-{self.run_id}-worker"])
+        # static membership: a worker restarted after a crash takes its partitions back at once
+        self.children.start("worker", ["worker", park, "--app-id", f"nt-{self.run_id}-worker",
+                                       "--instance-id", f"nt-{self.run_id}-worker-1"])  # fmt: skip
         self.children.start("sink", ["sink", "--group-id", f"nt-{self.run_id}-sink"])
         if self.console_port is not None:
             self.children.start("console", ["console", "--park", park,
