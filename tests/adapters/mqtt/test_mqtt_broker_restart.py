@@ -19,7 +19,7 @@ from ingest.intake import Intake
 from ingest.park.models import Park
 from ingest.publisher import Publisher
 from ingest.validate import Validator
-from nengtan.stack.procs import port_in_use
+from nengtan.stack.procs import port_in_use, wait_until
 from nengtan.stack.stack import Stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults]
@@ -29,14 +29,6 @@ SAVED_S = 4.0
 is 1 s, and Mosquitto saves once ``last save + interval < now`` in whole seconds (so every
 2 s), plus the save itself. Far below the 30 s the config used to have: with that, the broker
 comes back without the session and this test fails."""
-
-
-def _wait(cond: Callable[[], bool], timeout_s: float, what: str) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} within {timeout_s} s")
-        time.sleep(0.05)
 
 
 def _publish_once(host: str, port: int, topic: str, payload: bytes) -> None:
@@ -64,20 +56,34 @@ def test_a_killed_broker_keeps_the_adapter_session(
     first, second = MqttAdapter(config, intake, tiny_park), MqttAdapter(config, intake, tiny_park)
     first.start()
     try:
-        _wait(lambda: first.status()["connected"], 20, "the adapter did not connect")
+        wait_until(
+            lambda: first.status()["connected"], timeout_s=20, what="the adapter's connection"
+        )
         time.sleep(SAVED_S)
         local_stack.mosquitto.kill()
-        _wait(lambda: not first.status()["connected"], 20, "the adapter saw no disconnect")
+        wait_until(
+            lambda: not first.status()["connected"], timeout_s=20, what="the adapter's disconnect"
+        )
         first.stop()
-        _wait(lambda: not port_in_use(port), 30, "the killed broker's port was not released")
+        wait_until(
+            lambda: not port_in_use(port), timeout_s=30, what="the killed broker's port release"
+        )
         local_stack.mosquitto.start()
         ts = time.time_ns() // 1_000_000 - 1000
         batch = {"schema": "nt.readings/1", "device": "gw1", "seq": 1, "sent_ms": ts,
                  "readings": [{"point": "p.kwh", "ts": ts, "value": 42.5}]}  # fmt: skip
         _publish_once(host, port, "nt/v1/ent1/gw1/readings", json.dumps(batch).encode())
         second.start()
-        _wait(lambda: second.status()["connected"], 20, "the second adapter did not connect")
-        _wait(lambda: second.status()["messages"] >= 1, 10, "the message never reached it")
+        wait_until(
+            lambda: second.status()["connected"],
+            timeout_s=20,
+            what="the second adapter's connection",
+        )
+        wait_until(
+            lambda: second.status()["messages"] >= 1,
+            timeout_s=10,
+            what="the message at the second adapter",
+        )
         batches, dlq = sent()
     finally:
         first.stop()
