@@ -7,10 +7,10 @@
 - ``park`` (park topic, key park id): park rolling aggregates and park rules.
 
 Processing guarantee (docs/streams.md): at-least-once with idempotent outputs. Each event's
-outputs are sent and acknowledged by Kafka *before* its state is written; Faust flushes the
-changelog before it commits offsets. After a crash the state is never behind the committed
-offset, and reprocessed events either find their readings already counted (nothing new) or
-produce the very same records, which the sink upserts.
+outputs are sent and acknowledged by Kafka *before* its state is written, and its state's
+changelog record is acknowledged before its offset is acked. After a crash the state is
+therefore never behind the committed offset, and reprocessed events either find their readings
+already counted (nothing new) or produce the very same records, which the sink upserts.
 """
 
 from __future__ import annotations
@@ -21,13 +21,11 @@ import json
 import logging
 import os
 import time
-import weakref
 from collections.abc import AsyncIterator, Awaitable, Sequence
 from pathlib import Path
 from typing import Any, cast
 
 import faust
-from faust.streams import _current_event
 from faust.types import EventT
 
 from ingest.contract import (
@@ -161,7 +159,7 @@ def create_app(
             for event in events:
                 futures.extend(await device_event(event, working))
             await deliver(futures)
-            _store(device_state, working)
+            await deliver(_store(device_state, working))
 
     async def device_event(event: EventT[bytes], working: Working) -> list[Awaitable[Any]]:
         """One reading batch: its outputs sent (not yet acknowledged), the device's new state
@@ -213,7 +211,7 @@ def create_app(
             for event in events:
                 futures.extend(await enterprise_event(event, working))
             await deliver(futures)
-            _store(scope_state, working)
+            await deliver(_store(scope_state, working))
 
     async def enterprise_event(event: EventT[bytes], working: Working) -> list[Awaitable[Any]]:
         """One emission record or fact of an enterprise (see ``device_event``)."""
@@ -268,7 +266,7 @@ def create_app(
             on_emission(state, rec, tz)
             out = advance(rules, state, "park", park.id)
             await deliver([await send(alerts, park.id, a) for a in out])
-            park_state[park.id] = state
+            await deliver(_store(park_state, {park.id: (state, event)}))
 
     @app.timer(30.0)
     async def report() -> None:
@@ -288,19 +286,23 @@ Working = dict[str, tuple[dict[str, Any], "EventT[bytes]"]]
 """Key -> (its new state, the last event of the group that changed it)."""
 
 
-def _store(state_table: Any, working: Working) -> None:
-    """Write a group's new states to the changelogged table.
+def _store(state_table: Any, working: Working) -> list[Awaitable[Any]]:
+    """Write a group's new states to the changelogged table; return their changelog sends,
+    for the caller to await before the group's offsets are acked.
 
-    Faust sends a table's changelog record to the partition of the *current* event; after a
-    group that is not the event a key came from, so each write is made with the key's own last
-    event as the current one (``faust.streams._current_event``, a private name of the pinned
-    faust-streaming: ``tests/streams/test_pipeline.py`` checks the partitions it produces)."""
+    Why not ``table[key] = state``: that queues the changelog record in Faust's producer buffer,
+    and Faust's flush before an offset commit gives up on that buffer after 0.1 s without a send
+    (``ProducerBuffer.flush_atmost``), so a busy worker could commit offsets whose states were
+    still queued; killed then, it restarted behind its committed offsets (counters telescope
+    over the gap, but a rate was held over it). Awaiting each record's delivery closes that.
+
+    Each record goes to the partition of the key's own last event (the table is co-partitioned
+    with its input; ``tests/streams/test_pipeline.py`` checks the partitions it produces)."""
+    sends: list[Awaitable[Any]] = []
     for key, (state, event) in working.items():
-        token = _current_event.set(weakref.ref(event))
-        try:
-            state_table[key] = state
-        finally:
-            _current_event.reset(token)
+        sends.append(state_table.send_changelog(event.message.partition, key, state))
+        state_table.data[key] = state
+    return sends
 
 
 def _fresh(stored: dict[str, Any]) -> dict[str, Any]:

@@ -277,7 +277,8 @@ def key_partitions(bootstrap: str, topic: str) -> dict[bytes, set[int]]:
 
 def check_changelog_partitions(bootstrap: str, app_id: str, s: str) -> None:
     """Each device's state is on the changelog partition of its readings: the worker writes a
-    group's states after the group (``streams.app._store``), not while handling each event."""
+    group's states after the group, to the partition of each key's own last event
+    (``streams.app._store``), not while handling each event."""
     readings = {k: p for k, p in key_partitions(bootstrap, TOPIC_READINGS).items() if s.encode() in k}
     changelog = {  # table keys are JSON-serialised
         json.loads(k).encode(): p
