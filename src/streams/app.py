@@ -38,6 +38,7 @@ from ingest.contract import (
     dumps,
 )
 from ingest.park.models import Park
+from streams.commit_watch import CommitWatch, positions
 from streams.points import PointTable
 from streams.processor import process_batch
 from streams.rules import RuleSet
@@ -56,6 +57,9 @@ TAKE_MAX = 500
 this many events instead of one each), then their states are written and their offsets acked."""
 TAKE_WITHIN_S = 0.05
 """How long a partial group waits for more events (the latency this adds at low rates)."""
+COMMIT_STALL_S = 120.0
+"""A partition read past its committed offset that has not committed for this long makes the
+worker exit 75 to be restarted (``streams.commit_watch``); Faust commits every 2.8 s."""
 
 
 def create_app(
@@ -272,7 +276,20 @@ def create_app(
     async def report() -> None:
         log.info("streams: %s", stats)
 
-    _ = (devices, enterprises, park_agent, report)
+    watch = CommitWatch(COMMIT_STALL_S)
+    inputs = {TOPIC_READINGS, TOPIC_EMISSIONS, TOPIC_FACTS, TOPIC_PARK}
+
+    @app.timer(10.0)
+    async def watch_commits() -> None:
+        stalled = watch.stalled(positions(app.consumer, inputs), time.monotonic())
+        if stalled:
+            log.critical("offset commits stalled for %.0f s on %s; exiting to be restarted "
+                         "(it resumes from the committed offsets)", COMMIT_STALL_S,
+                         ", ".join(sorted(str(tp) for tp in stalled)))  # fmt: skip
+            logging.shutdown()
+            os._exit(EXIT_UNDELIVERED)
+
+    _ = (devices, enterprises, park_agent, report, watch_commits)
     return app
 
 

@@ -8,6 +8,7 @@ so the demo's verdict and the suite's assertion are the same computation.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import time
 from collections.abc import Callable
@@ -22,6 +23,8 @@ from nengtan.demo.reconcile import Verdict, reconcile
 from nengtan.errors import ServiceError
 from nengtan.settings import Settings
 from nengtan.stack.procs import free_port
+
+log = logging.getLogger(__name__)
 
 FIXED_PORTS = re.compile(r"(?:(?<=port: )|(?<=127\.0\.0\.1:))(\d+)\b")
 """Loopback ports a park file names for its simulated Modbus and OPC UA servers."""
@@ -202,6 +205,10 @@ class Pipeline:
         since = time.monotonic()
         groups = (f"nt-{self.run_id}-worker", f"nt-{self.run_id}-sink")
         while time.monotonic() < deadline:
+            for name in ("worker", "sink"):  # exited 75 (restart me): what a supervisor does
+                if name in self.children.by_name and not self.children.by_name[name].alive:
+                    log.warning("%s exited; restarting it", name)
+                    self.children.restart(name)
             now = (self.fingerprint(), tuple(group_lag(self.settings.bootstrap, g) for g in groups))
             if now != last:
                 last, since = now, time.monotonic()

@@ -1,0 +1,51 @@
+"""The worker's commit liveness check (``streams.commit_watch``): pure, literal offsets."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from types import SimpleNamespace
+
+from faust.types import TP
+
+from streams.commit_watch import CommitWatch, positions
+
+
+def test_a_partition_read_past_a_commit_that_does_not_move_is_stalled_after_stall_s() -> None:
+    w = CommitWatch(stall_s=120.0)
+    assert w.stalled({"p0": (100, 150)}, 0.0) == []
+    assert w.stalled({"p0": (100, 160)}, 110.0) == []
+    assert w.stalled({"p0": (100, 190)}, 120.0) == ["p0"]
+
+
+def test_a_moving_commit_or_nothing_read_since_it_never_stalls() -> None:
+    w = CommitWatch(stall_s=120.0)
+    for i in range(100):  # a backlog: the commit moves every look
+        assert w.stalled({"p0": (100 + i, 500)}, i * 10.0) == []
+    w = CommitWatch(stall_s=120.0)
+    for i in range(100):  # idle: everything read is committed (committed = last read + 1)
+        assert w.stalled({"p0": (501, 500), "p1": (None, None)}, i * 10.0) == []
+
+
+def test_the_clock_restarts_when_the_commit_moves_or_the_partition_goes_quiet() -> None:
+    w = CommitWatch(stall_s=120.0)
+    w.stalled({"p0": (100, 150)}, 0.0)
+    w.stalled({"p0": (151, 150)}, 60.0)  # committed everything
+    w.stalled({"p0": (151, 170)}, 100.0)  # read more
+    assert w.stalled({"p0": (151, 170)}, 200.0) == []
+    assert w.stalled({"p0": (151, 170)}, 220.0) == ["p0"]
+
+
+def test_a_partition_never_committed_in_this_process_counts_from_its_first_read() -> None:
+    w = CommitWatch(stall_s=120.0)
+    assert w.stalled({"p0": (None, 10)}, 0.0) == []
+    assert w.stalled({"p0": (None, 40)}, 130.0) == ["p0"]
+
+
+def test_positions_of_the_input_topics_from_faust_bookkeeping_and_nothing_without_it() -> None:
+    p0, p1 = TP("nt.readings.v1", 0), TP("nt.readings.v1", 1)
+    changelog = TP("w-nt-streams-device-changelog", 0)  # read to restore, never committed
+    committed: defaultdict[TP, int | None] = defaultdict(lambda: None, {p0: 7})
+    read: defaultdict[TP, int | None] = defaultdict(lambda: None, {p0: 9, p1: 3, changelog: 80})
+    consumer = SimpleNamespace(_committed_offset=committed, _read_offset=read)
+    assert positions(consumer, {"nt.readings.v1"}) == {p0: (7, 9), p1: (None, 3)}
+    assert positions(SimpleNamespace(), {"nt.readings.v1"}) == {}
