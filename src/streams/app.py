@@ -23,7 +23,7 @@ import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Sequence
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, NoReturn, cast
 
 import faust
 from faust.types import EventT
@@ -135,10 +135,8 @@ def create_app(
         try:
             await asyncio.gather(*futures)
         except Exception:
-            log.critical("outputs could not be delivered to Kafka; exiting without commit",
-                         exc_info=True)  # fmt: skip
-            logging.shutdown()
-            os._exit(EXIT_UNDELIVERED)
+            _exit_to_restart("outputs could not be delivered to Kafka; exiting without commit",
+                             exc_info=True)  # fmt: skip
 
     async def send(t: faust.TopicT, key: str, value: dict[str, Any]) -> Awaitable[Any]:
         fut: Awaitable[Any] = await t.send(key=key.encode(), value=dumps(value), force=True)
@@ -283,14 +281,20 @@ def create_app(
     async def watch_commits() -> None:
         stalled = watch.stalled(positions(app.consumer, inputs), time.monotonic())
         if stalled:
-            log.critical("offset commits stalled for %.0f s on %s; exiting to be restarted "
-                         "(it resumes from the committed offsets)", COMMIT_STALL_S,
-                         ", ".join(sorted(str(tp) for tp in stalled)))  # fmt: skip
-            logging.shutdown()
-            os._exit(EXIT_UNDELIVERED)
+            _exit_to_restart("offset commits stalled for %.0f s on %s; exiting to be restarted "
+                             "(it resumes from the committed offsets)", COMMIT_STALL_S,
+                             ", ".join(sorted(str(tp) for tp in stalled)))  # fmt: skip
 
     _ = (devices, enterprises, park_agent, report, watch_commits)
     return app
+
+
+def _exit_to_restart(msg: str, *args: Any, exc_info: bool = False) -> NoReturn:
+    """Log critically and exit at once with status 75 (restart me), bypassing Faust's shutdown
+    and so committing nothing more; whatever restarts the worker resumes from the last commit."""
+    log.critical(msg, *args, exc_info=exc_info)
+    logging.shutdown()
+    os._exit(EXIT_UNDELIVERED)
 
 
 def _groups(stream: faust.StreamT[bytes]) -> AsyncIterator[Sequence[EventT[bytes]]]:

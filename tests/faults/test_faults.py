@@ -87,14 +87,6 @@ def wait_flowing(pipe: Pipeline, min_rows: int = 300, timeout_s: float = 120.0) 
                          f"{pipe.children.log_tail('worker')}")  # fmt: skip
 
 
-def revive(pipe: Pipeline) -> list[str]:
-    """Start again the pipeline processes that exited (what their supervisor does)."""
-    dead = pipe.dead()
-    for name in dead:
-        pipe.children.restart(name)
-    return dead
-
-
 def alerts_on_topic(bootstrap: str, suffix: str) -> list[dict[str, Any]]:
     out = subprocess.run(
         ["kcat", "-b", bootstrap, "-C", "-t", "nt.alerts.v1", "-o", "beginning", "-e", "-q",
@@ -132,9 +124,9 @@ def test_kill_and_restart_reconciles_exactly(
                 pipe.children.restart(victim)
         # a process that gave up while a service was away is restarted, as in production
         while pipe.simulating:
-            restarted += revive(pipe)
+            restarted += pipe.revive()
             time.sleep(1.0)
-        restarted += revive(pipe)
+        restarted += pipe.revive()
         # a worker restarted together with Kafka may take minutes to commit its last offsets
         # (Faust, after the broker's restart); exactness is what is checked, not that speed
         pipe.finish(quiet_s=12.0, timeout_s=SETTLE_S)

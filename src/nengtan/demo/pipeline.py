@@ -11,7 +11,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -181,6 +181,15 @@ class Pipeline:
         """Children other than the simulators that are no longer running."""
         return [n for n, c in self.children.by_name.items() if n != "simulate" and not c.alive]
 
+    def revive(self, names: Collection[str] | None = None) -> list[str]:
+        """Start again the children that exited (of ``names``; default: all but the
+        simulators), as a supervisor would: a worker exits 75 to be restarted."""
+        dead = [n for n in self.dead() if names is None or n in names]
+        for name in dead:
+            log.warning("%s exited; restarting it", name)
+            self.children.restart(name)
+        return dead
+
     @property
     def simulating(self) -> bool:
         return self.children.by_name["simulate"].alive
@@ -205,10 +214,7 @@ class Pipeline:
         since = time.monotonic()
         groups = (f"nt-{self.run_id}-worker", f"nt-{self.run_id}-sink")
         while time.monotonic() < deadline:
-            for name in ("worker", "sink"):  # exited 75 (restart me): what a supervisor does
-                if name in self.children.by_name and not self.children.by_name[name].alive:
-                    log.warning("%s exited; restarting it", name)
-                    self.children.restart(name)
+            self.revive(("worker", "sink"))
             now = (self.fingerprint(), tuple(group_lag(self.settings.bootstrap, g) for g in groups))
             if now != last:
                 last, since = now, time.monotonic()
