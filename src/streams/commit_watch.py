@@ -17,7 +17,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 Position = tuple[int | None, int | None]
-"""(committed offset: the next one to read; the offset of the last message read)."""
+"""(committed offset: the next one to read; the offset of the last message read).
+
+Faust sets the read offset *to the committed offset* when it seeks a partition on assignment,
+before reading anything, so ``read == committed`` means nothing waits for a commit: a partition
+no key hashes to stays like that for good and must never look stalled. (A single message read
+at exactly the committed offset looks the same; its stall shows once the next one is read.)"""
 
 
 @dataclass
@@ -33,8 +38,8 @@ class CommitWatch:
         out: list[Hashable] = []
         since: dict[Hashable, tuple[int | None, float]] = {}
         for tp, (committed, read) in positions.items():
-            if read is None or (committed is not None and read < committed):
-                continue  # nothing read since the last commit: nothing waits for one
+            if read is None or (committed is not None and read <= committed):
+                continue  # nothing read since the last commit (or since the seek to it)
             prev = self._since.get(tp)
             if prev is None or prev[0] != committed:
                 since[tp] = (committed, now)

@@ -127,6 +127,9 @@ def test_park_small_end_to_end(
     assert sim.returncode == 0 and truth_file.exists()
     time.sleep(15)  # the adapters' last polls and publishes
     settle(dsn, s)
+    # quiet rows from a worker or sink that exited would read as data loss; name the exit
+    for name, proc in (("worker", worker), ("sink", sink)):
+        assert proc.poll() is None, f"the {name} exited with {proc.returncode}: see {name}.log"
     truth = json.loads(truth_file.read_text(encoding="utf-8"))
     check_against_truth(dsn, s, truth, park_file)
     check_alerts(dsn, s, stack_settings)

@@ -26,6 +26,17 @@ def test_a_moving_commit_or_nothing_read_since_it_never_stalls() -> None:
         assert w.stalled({"p0": (501, 500), "p1": (None, None)}, i * 10.0) == []
 
 
+def test_a_partition_seeked_to_its_commit_and_idle_since_never_stalls() -> None:
+    """Faust's seek on assignment sets the read offset to the committed one (next to read):
+    an input partition that gets no data after a restart must not look stalled (it did, and the
+    watch stopped a healthy worker two minutes after a restart in the park acceptance run)."""
+    w = CommitWatch(stall_s=120.0)
+    for i in range(100):
+        assert w.stalled({"p2": (4_711, 4_711)}, i * 10.0) == []
+    assert w.stalled({"p2": (4_711, 4_712)}, 1_000.0) == []  # data again: a clock starts
+    assert w.stalled({"p2": (4_711, 4_730)}, 1_120.0) == ["p2"]
+
+
 def test_the_clock_restarts_when_the_commit_moves_or_the_partition_goes_quiet() -> None:
     w = CommitWatch(stall_s=120.0)
     w.stalled({"p0": (100, 150)}, 0.0)
@@ -49,3 +60,28 @@ def test_positions_of_the_input_topics_from_faust_bookkeeping_and_nothing_withou
     consumer = SimpleNamespace(_committed_offset=committed, _read_offset=read)
     assert positions(consumer, {"nt.readings.v1"}) == {p0: (7, 9), p1: (None, 3)}
     assert positions(SimpleNamespace(), {"nt.readings.v1"}) == {}
+
+
+def test_faust_seek_on_assignment_reads_as_idle_not_stalled() -> None:
+    """Pins the Faust behaviour the watch relies on: ``Consumer.perform_seek`` (run on every
+    assignment) sets the read offset of each partition to its committed offset."""
+    import asyncio
+
+    from faust.transport.consumer import Consumer
+
+    tp = TP("nt.readings.v1", 2)
+
+    async def seek_to_committed() -> dict[TP, int]:
+        return {tp: 4_711}
+
+    consumer = SimpleNamespace(
+        _read_offset=defaultdict(lambda: None),
+        _committed_offset=defaultdict(lambda: None),
+        seek_to_committed=seek_to_committed,
+    )
+    asyncio.run(Consumer.perform_seek(consumer))  # type: ignore[arg-type]
+    assert positions(consumer, {"nt.readings.v1"}) == {tp: (4_711, 4_711)}
+    w = CommitWatch(stall_s=120.0)
+    assert all(
+        w.stalled(positions(consumer, {"nt.readings.v1"}), t * 10.0) == [] for t in range(50)
+    )
