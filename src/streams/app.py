@@ -38,7 +38,7 @@ from ingest.contract import (
     dumps,
 )
 from ingest.park.models import Park
-from streams.commit_watch import CommitWatch, positions
+from streams.commit_watch import CommitWatch, bookkeeping, positions
 from streams.points import PointTable
 from streams.processor import process_batch
 from streams.rules import RuleSet
@@ -281,6 +281,8 @@ def create_app(
     async def watch_commits() -> None:
         stalled = watch.stalled(positions(app.consumer, inputs), time.monotonic())
         if stalled:
+            for tp in stalled:
+                log.critical("commit stalled: %s", bookkeeping(app.consumer, tp))
             _exit_to_restart("offset commits stalled for %.0f s on %s; exiting to be restarted "
                              "(it resumes from the committed offsets)", COMMIT_STALL_S,
                              ", ".join(sorted(str(tp) for tp in stalled)))  # fmt: skip

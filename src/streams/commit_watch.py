@@ -63,3 +63,26 @@ def positions(consumer: Any, topics: Collection[str]) -> dict[Hashable, Position
         for tp, offset in list(read.items())
         if getattr(tp, "topic", None) in topics
     }
+
+
+def bookkeeping(consumer: Any, tp: Hashable) -> str:
+    """Faust's commit bookkeeping of one partition, for the log line of a stall: what holds the
+    commit back (an offset read but never acked, a gap) is in here. Private names of the pinned
+    faust-streaming, read defensively: this runs on the way out and must not raise."""
+    try:
+        acked = sorted(getattr(consumer, "_acked", {}).get(tp, ()))
+        gap = sorted(getattr(consumer, "_gap", {}).get(tp, ()))
+        unacked = sorted(
+            (m.offset, m.refcount, m.acked)
+            for m in list(getattr(consumer, "_unacked_messages", ()))
+            if getattr(m, "tp", None) == tp
+        )
+        committed = getattr(consumer, "_committed_offset", {}).get(tp)
+        read = getattr(consumer, "_read_offset", {}).get(tp)
+        return (
+            f"{tp}: committed {committed}, read {read}, acked {len(acked)}"
+            f" {acked[:5]}..{acked[-3:]}, gaps {[(i.begin, i.end) for i in gap[:5]]},"
+            f" unacked (offset, refcount, acked) {len(unacked)} {unacked[:5]}"
+        )
+    except Exception as exc:  # a diagnostic must not mask the exit it explains
+        return f"{tp}: bookkeeping not readable ({exc!r})"

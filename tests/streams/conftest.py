@@ -7,10 +7,14 @@ import os
 import signal
 import subprocess
 import sys
+import threading
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from supervised import RESTART_ME, Supervised
 
 from nengtan.settings import Settings
 
@@ -23,15 +27,46 @@ LAUNCHER = (
 tree that is not importable does not stop them."""
 
 
+
 class Procs:
     """Starts ``nengtan`` subcommands against the session stack; kills what is left at the end."""
 
     def __init__(self, settings: Settings, log_dir: Path) -> None:
         self.settings = settings
         self.log_dir = log_dir
-        self.running: list[subprocess.Popen[bytes]] = []
+        self.running: list[Any] = []
+        self._stop = threading.Event()
+        self._supervisor: threading.Thread | None = None
+
+    def supervised(self, name: str, args: list[str], dsn: str | None = None) -> Supervised:
+        """Like ``start``, under a supervisor thread that restarts an exit with status 75."""
+        proc = Supervised(name, lambda: self._popen(name, args, dsn))
+        self.running.append(proc)
+        if self._supervisor is None:
+            self._supervisor = threading.Thread(target=self._supervise, daemon=True)
+            self._supervisor.start()
+        return proc
+
+    def _supervise(self) -> None:
+        while not self._stop.wait(0.5):
+            for proc in list(self.running):
+                if isinstance(proc, Supervised):
+                    proc.check()
+
+    def restarts(self) -> dict[str, int]:
+        """Restarts by the supervisor so far, by process name."""
+        out: dict[str, int] = {}
+        for proc in self.running:
+            if isinstance(proc, Supervised):
+                out[proc.name] = out.get(proc.name, 0) + proc.restarts
+        return out
 
     def start(self, name: str, args: list[str], dsn: str | None = None) -> subprocess.Popen[bytes]:
+        proc = self._popen(name, args, dsn)
+        self.running.append(proc)
+        return proc
+
+    def _popen(self, name: str, args: list[str], dsn: str | None) -> subprocess.Popen[bytes]:
         env = dict(os.environ)
         env.update(
             NENGTAN_KAFKA_BOOTSTRAP=self.settings.bootstrap,
@@ -42,11 +77,9 @@ class Procs:
         if dsn is not None:
             env["NENGTAN_PG_DSN"] = dsn
         log = (self.log_dir / f"{name}.log").open("ab")
-        proc = subprocess.Popen(
+        return subprocess.Popen(
             [sys.executable, "-c", LAUNCHER, *args], env=env, stdout=log, stderr=log
         )
-        self.running.append(proc)
-        return proc
 
     def kill(self, proc: subprocess.Popen[bytes]) -> None:
         """SIGKILL: no shutdown hooks, no final commit."""
@@ -87,6 +120,9 @@ class Procs:
             admin.close()
 
     def stop_all(self) -> None:
+        self._stop.set()
+        if self._supervisor is not None:
+            self._supervisor.join(timeout=5)
         for proc in self.running:
             if proc.poll() is None:
                 proc.terminate()
@@ -95,6 +131,10 @@ class Procs:
                 except subprocess.TimeoutExpired:
                     proc.kill()
                     proc.wait(timeout=15)
+        restarts = {name: n for name, n in self.restarts().items() if n}
+        if restarts:  # allowed (the deployment restarts too), never silent: the summary shows it
+            warnings.warn(f"restarted after exit {RESTART_ME} (see the logs): {restarts}",
+                          stacklevel=1)  # fmt: skip
         # the tail of every process log: pytest shows it with a failure's report
         for log in sorted(self.log_dir.glob("*.log")):
             lines = log.read_text(encoding="utf-8", errors="replace").splitlines()

@@ -12,6 +12,10 @@ by design: the streams ignore a late sample); each enterprise's calculated CO₂
 engine applied to the truth; every closed CEMS hour's CO₂ = the truth's; the over-emission
 episode: each alert raised once and cleared once, in the database and on ``nt.alerts.v1`` (read
 with kcat); the replayed database equals the first.
+
+Workers and sinks run under a supervisor that restarts an exit with status 75 ("restart me":
+e.g. the worker's offset commits stalled, ``streams.commit_watch``), as the production compose
+file does; a restart is reported as a warning in the test summary (``conftest.Procs``).
 """
 
 from __future__ import annotations
@@ -98,10 +102,10 @@ def test_park_small_end_to_end(
     migrate(dsn)
     truth_file = tmp_path / "truth.json"
 
-    worker = procs.start(
+    worker = procs.supervised(
         "worker", ["worker", str(park_file), "--app-id", f"aw{s}", "--loglevel", "info"]
     )
-    sink = procs.start("sink", ["sink", "--group-id", f"as{s}"], dsn)
+    sink = procs.supervised("sink", ["sink", "--group-id", f"as{s}"], dsn)
     # the adapters first, so their MQTT session exists when the gateways publish their first
     # batches (a meter answers "busy" until its first sample; the OPC UA history covers the
     # start)
@@ -115,13 +119,13 @@ def test_park_small_end_to_end(
     wait_rows(dsn, s, above=200)
     procs.kill(worker)
     time.sleep(5)
-    worker = procs.start(
+    worker = procs.supervised(
         "worker", ["worker", str(park_file), "--app-id", f"aw{s}", "--loglevel", "info"]
     )
     at = wait_rows(dsn, s, above=rows(dsn, s) + 200)
     procs.kill(sink)
     time.sleep(5)
-    sink = procs.start("sink", ["sink", "--group-id", f"as{s}"], dsn)
+    sink = procs.supervised("sink", ["sink", "--group-id", f"as{s}"], dsn)
     assert at > 0
     sim.wait(timeout=SIM_SECONDS + 120)
     assert sim.returncode == 0 and truth_file.exists()
@@ -138,8 +142,8 @@ def test_park_small_end_to_end(
     # replay the whole input topic through a new worker and sink into a fresh database
     dsn2 = fresh_dsn()
     migrate(dsn2)
-    procs.start("worker2", ["worker", str(park_file), "--app-id", f"rw{s}"])
-    procs.start("sink2", ["sink", "--group-id", f"rs{s}"], dsn2)
+    procs.supervised("worker2", ["worker", str(park_file), "--app-id", f"rw{s}"])
+    procs.supervised("sink2", ["sink", "--group-id", f"rs{s}"], dsn2)
     wait_rows(dsn2, s, above=len(first["consumption"]) - 1)
     settle(dsn2, s)
     second = snapshot(dsn2, s)

@@ -85,3 +85,26 @@ def test_faust_seek_on_assignment_reads_as_idle_not_stalled() -> None:
     assert all(
         w.stalled(positions(consumer, {"nt.readings.v1"}), t * 10.0) == [] for t in range(50)
     )
+
+
+def test_bookkeeping_names_what_holds_a_commit_back_and_never_raises() -> None:
+    from intervaltree import IntervalTree
+
+    from streams.commit_watch import bookkeeping
+
+    tp, other = TP("nt.readings.v1", 2), TP("nt.readings.v1", 0)
+    held = SimpleNamespace(tp=tp, offset=100, refcount=1, acked=False)
+    consumer = SimpleNamespace(
+        _committed_offset={tp: 100},
+        _read_offset={tp: 140},
+        _acked={tp: [103, 101, 102]},
+        _gap={tp: IntervalTree.from_tuples([(120, 125)])},
+        _unacked_messages=[held, SimpleNamespace(tp=other, offset=7, refcount=1, acked=False)],
+    )
+    line = bookkeeping(consumer, tp)
+    assert "committed 100, read 140, acked 3 [101, 102, 103]" in line
+    assert (
+        "gaps [(120, 125)]" in line
+        and "unacked (offset, refcount, acked) 1 [(100, 1, False)]" in line
+    )
+    assert "not readable" in bookkeeping(SimpleNamespace(_acked=42), tp)

@@ -301,22 +301,22 @@ def test_exact_totals_through_kills_and_a_replay(
 
     half = len(feed.messages) // 2
     publish(stack_settings, feed, 0, half)
-    worker = procs.start(
+    worker = procs.supervised(
         "worker", ["worker", str(park_file), "--app-id", f"w{s}", "--loglevel", "info"]
     )
-    sink = procs.start("sink", ["sink", "--group-id", f"s{s}"], dsn)
+    sink = procs.supervised("sink", ["sink", "--group-id", f"s{s}"], dsn)
     # SIGKILL the worker as soon as its first results land (offsets are committed every few
     # seconds, so some of its work is not committed yet), publish the rest while it is down
     at_kill = wait_rows(dsn, s, above=0)
     procs.kill(worker)
     publish(stack_settings, feed, half, len(feed.messages))
-    worker = procs.start(
+    worker = procs.supervised(
         "worker", ["worker", str(park_file), "--app-id", f"w{s}", "--loglevel", "info"]
     )
     # SIGKILL the sink while it is storing the restarted worker's results
     wait_rows(dsn, s, above=at_kill)
     procs.kill(sink)
-    sink = procs.start("sink", ["sink", "--group-id", f"s{s}"], dsn)
+    sink = procs.supervised("sink", ["sink", "--group-id", f"s{s}"], dsn)
 
     t = wait_for(dsn, feed)
     check(t, feed, park_file)
@@ -327,8 +327,8 @@ def test_exact_totals_through_kills_and_a_replay(
     # replay the whole input topic through a new worker and sink into a fresh database
     dsn2 = fresh_dsn()
     migrate(dsn2)
-    procs.start("worker2", ["worker", str(park_file), "--app-id", f"rw{s}", "--loglevel", "info"])
-    procs.start("sink2", ["sink", "--group-id", f"rs{s}"], dsn2)
+    procs.supervised("worker2", ["worker", str(park_file), "--app-id", f"rw{s}", "--loglevel", "info"])
+    procs.supervised("sink2", ["sink", "--group-id", f"rs{s}"], dsn2)
     t2 = wait_for(dsn2, feed)
     check(t2, feed, park_file)
     settle(procs, f"rw{s}", f"rs{s}")
