@@ -5,8 +5,7 @@ from __future__ import annotations
 import subprocess
 from collections.abc import Callable
 
-RESTART_ME = 75
-"""The exit status with which a worker or sink asks to be restarted (``streams.app``)."""
+from streams.app import EXIT_UNDELIVERED as RESTART_ME  # the worker's "restart me" status
 
 
 class Supervised:

@@ -27,7 +27,6 @@ LAUNCHER = (
 tree that is not importable does not stop them."""
 
 
-
 class Procs:
     """Starts ``nengtan`` subcommands against the session stack; kills what is left at the end."""
 
