@@ -43,14 +43,16 @@ from streams.points import PointTable
 from streams.processor import process_batch
 from streams.rules import RuleSet
 from streams.scope_alerts import advance, on_emission, on_seen
+from streams.seek_guard import hold_until_seek
 from streams.topics import TOPIC_CEMS_HOURLY, TOPIC_FACTS, TOPIC_PARK
 
 log = logging.getLogger(__name__)
 
 APP_ID = "nengtan-streams"
 
-EXIT_UNDELIVERED = 75
-"""Exit status of a worker that could not deliver outputs (EX_TEMPFAIL: restart it)."""
+EXIT_RESTART_ME = 75
+"""Exit status of a worker that must be restarted (EX_TEMPFAIL): its outputs could not be
+delivered, or its offset commits stalled. It exits without committing anything more."""
 
 TAKE_MAX = 500
 """Events processed together: their outputs are awaited once (one Kafka round trip for up to
@@ -277,6 +279,12 @@ def create_app(
     watch = CommitWatch(COMMIT_STALL_S)
     inputs = {TOPIC_READINGS, TOPIC_EMISSIONS, TOPIC_FACTS, TOPIC_PARK}
 
+    @app.on_partitions_assigned.connect
+    def hold_inputs(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
+        """Before the first rebalance ends: the inputs stay paused until they are sought to
+        their committed offsets (``streams.seek_guard``)."""
+        hold_until_seek(app.consumer, inputs)
+
     @app.timer(10.0)
     async def watch_commits() -> None:
         stalled = watch.stalled(positions(app.consumer, inputs), time.monotonic())
@@ -287,7 +295,7 @@ def create_app(
                              "(it resumes from the committed offsets)", COMMIT_STALL_S,
                              ", ".join(sorted(str(tp) for tp in stalled)))  # fmt: skip
 
-    _ = (devices, enterprises, park_agent, report, watch_commits)
+    _ = (devices, enterprises, park_agent, report, watch_commits, hold_inputs)
     return app
 
 
@@ -296,7 +304,7 @@ def _exit_to_restart(msg: str, *args: Any, exc_info: bool = False) -> NoReturn:
     and so committing nothing more; whatever restarts the worker resumes from the last commit."""
     log.critical(msg, *args, exc_info=exc_info)
     logging.shutdown()
-    os._exit(EXIT_UNDELIVERED)
+    os._exit(EXIT_RESTART_ME)
 
 
 def _groups(stream: faust.StreamT[bytes]) -> AsyncIterator[Sequence[EventT[bytes]]]:

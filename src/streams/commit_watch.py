@@ -1,13 +1,14 @@
 """A liveness check for the worker's offset commits.
 
-After a Kafka restart, faust-streaming 0.15.3 has been seen (fault scenario `worker+kafka`)
-to keep a partition's committed offset still for good while the worker had read, processed and
-delivered everything behind it; the cause lies in Faust's commit bookkeeping and was not found.
-The data is not at risk (outputs are idempotent and a restart resumes from the committed
-offset), but a commit that never moves is a lag alarm and an ever longer replay. So the worker
-watches its own commits and, when a partition has been read past its committed offset without
-that offset moving for ``stall_s``, exits with status 75 to be restarted, like a failed
-liveness probe.
+faust-streaming 0.15.3 has been seen (after a Kafka restart, and after a worker's restart
+following a SIGKILL) to keep a partition's committed offset still for good while the worker
+read, processed and delivered everything behind it. The cause found is the order of its
+resume and seek after a rebalance, which ``streams.seek_guard`` closes; this watch stays as the
+backstop for any other way the commit could stop. The data is not at risk (outputs are
+idempotent and a restart resumes from the committed offset), but a commit that never moves is a
+lag alarm and an ever longer replay. So the worker watches its own commits and, when a
+partition has been read past its committed offset without that offset moving for ``stall_s``,
+exits with status 75 to be restarted, like a failed liveness probe.
 """
 
 from __future__ import annotations

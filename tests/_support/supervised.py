@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 from collections.abc import Callable
 
-from streams.app import EXIT_UNDELIVERED as RESTART_ME  # the worker's "restart me" status
+from streams.app import EXIT_RESTART_ME as RESTART_ME
 
 
 class Supervised:
