@@ -140,6 +140,7 @@ def _wait(check: Callable[[], bool], timeout_s: float) -> bool:
 
 
 @pytest.mark.integration
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "guard",
     [
@@ -176,7 +177,7 @@ def test_restart_onto_backlog_processes_everything_and_commits(
         worker.wait(timeout=30)
         _produce(bootstrap, src, FIRST, BACKLOG)
         worker = start(3.5)  # the window spans a commit (every 2.8 s)
-        caught_up = _wait(lambda: _lag(bootstrap, group, src) == 0, 120)
+        caught_up = _wait(lambda: _lag(bootstrap, group, src) == 0, 90)
         lag = _lag(bootstrap, group, src)
     finally:
         worker.terminate()
