@@ -185,6 +185,7 @@ def test_restart_onto_backlog_processes_everything_and_commits(
             worker.wait(timeout=20)
         except subprocess.TimeoutExpired:
             worker.kill()
+        log.close()
     probe = KafkaConsumer(bootstrap_servers=bootstrap)
     ends = probe.end_offsets([TopicPartition(src, p) for p in range(PARTITIONS)])
     probe.close()
