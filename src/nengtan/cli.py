@@ -45,6 +45,15 @@ def build_app() -> typer.Typer:
         add_completion=False,
         pretty_exceptions_enable=False,
     )
+
+    @app.callback()
+    def _root(
+        version: bool = typer.Option(
+            False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ) -> None:
+        """Nengtan (能碳): energy-carbon management for industrial enterprises and parks."""
+
     for module_name in COMMAND_MODULES:
         importlib.import_module(module_name).register(app)
     return app
@@ -54,13 +63,15 @@ def main(argv: list[str] | None = None) -> None:
     """Run the CLI; user errors become one line on stderr and a non-zero exit code."""
     app = build_app()
     try:
-        code = app(args=argv, standalone_mode=False)
+        code = app(args=argv, prog_name="nengtan", standalone_mode=False)
     except NengtanError as exc:
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         sys.exit(130)
-    except Exception as exc:  # click's own usage errors carry an exit code
+    except (typer.Exit, typer.Abort, typer.TyperException) as exc:
+        sys.exit(_usage_exit(exc))
+    except Exception as exc:  # a command that calls (unvendored) click directly
         import click
 
         if isinstance(exc, click.exceptions.Exit):
@@ -74,6 +85,35 @@ def main(argv: list[str] | None = None) -> None:
     # without standalone mode, click returns the code of ``typer.Exit`` instead of exiting
     if isinstance(code, int) and code != 0:
         sys.exit(code)
+
+
+def _usage_exit(exc: Exception) -> int:
+    """Show a usage error the way click does (usage line, then ``Error: ...``) and return its
+    exit status (2 for usage errors).
+
+    Typer vendors its own copy of click (``typer._click``), so its usage errors are not
+    ``click.ClickException``; they derive from the public ``typer.TyperException`` instead, and
+    carry click's ``show()`` and ``exit_code``.
+    """
+    if isinstance(exc, typer.Exit):
+        return int(exc.exit_code)
+    if isinstance(exc, typer.Abort):
+        err_console.print("Aborted.")
+        return 130
+    show = getattr(exc, "show", None)
+    if callable(show):
+        show()
+    else:
+        err_console.print(f"Error: {exc}", highlight=False, soft_wrap=True)
+    return int(getattr(exc, "exit_code", 2))
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"nengtan {version('nengtan')}")
+        raise typer.Exit()
 
 
 if __name__ == "__main__":
