@@ -9,7 +9,12 @@ a password.
 
 from __future__ import annotations
 
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from nengtan.errors import ConfigError
@@ -50,3 +55,22 @@ def apply_login(client: Any, login: Login | None) -> None:
 def logins_for(settings: Settings, accounts: list[str]) -> dict[str, Login | None]:
     """Several accounts at once (a simulator publishing for every enterprise of a park)."""
     return {name: login_for(settings, name) for name in accounts}
+
+
+@contextmanager
+def cli_env(login: Login | None) -> Iterator[dict[str, str]]:
+    """An environment in which ``mosquitto_pub``/``mosquitto_sub`` log in as ``login``: their
+    per-user config files (``$XDG_CONFIG_HOME/mosquitto_pub``) in a private temporary
+    directory, so the password is never on a command line (``ps`` shows those to everyone)."""
+    env = dict(os.environ)
+    if login is None:
+        yield env
+        return
+    with tempfile.TemporaryDirectory(prefix="nengtan-mqtt-") as tmp:
+        for tool in ("mosquitto_pub", "mosquitto_sub"):
+            path = Path(tmp) / tool
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(f"-u {login.username}\n-P {login.password}\n")
+        env["XDG_CONFIG_HOME"] = tmp
+        yield env

@@ -17,6 +17,7 @@ from testkit import make_state_dir
 
 from ingest.park import load_park
 from nengtan.mqttauth import ADAPTER, OPS, login_for
+from nengtan.mqttauth.client import cli_env
 from nengtan.mqttauth.store import read_secrets, secrets_file
 from nengtan.settings import Settings, load_settings
 from nengtan.stack.mosquitto import MosquittoService, connack_code
@@ -53,10 +54,12 @@ def _cli(settings: Settings, tool: str, *args: str, account: str | None = None) 
 def _pub(
     settings: Settings, topic: str, msg: str, account: str | None
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        _cli(settings, "mosquitto_pub", "-t", topic, "-m", msg, account=account),
-        capture_output=True, text=True, timeout=20,
-    )  # fmt: skip
+    """``mosquitto_pub`` logging in through ``cli_env`` (its config file, not its argv)."""
+    host, port = settings.mqtt_host_port
+    login = login_for(settings, account) if account else None
+    cmd = ["mosquitto_pub", "-h", host, "-p", str(port), "-q", "1", "-t", topic, "-m", msg]
+    with cli_env(login) as env:
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=20, env=env)
 
 
 def test_anonymous_and_wrong_password_refused(secured: Settings) -> None:
