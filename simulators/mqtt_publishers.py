@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 Recorder = Callable[[dict[str, Any]], None]
+DEFAULT_PW = "123456"
+"""HJ 212 loggers' usual factory access password, sent by stacks the park gives none."""
 
 
 class MqttOut:
@@ -192,9 +194,12 @@ class CemsPublisher:
         self.ix, self.plan, self.out, self.record = ix, plan, out, record
         self.codes = load_codes()
         self.held: dict[str, tuple[str, bytes]] = {}
+        self.pw: dict[str, str] = {}
+        """Stack → the PW its logger sends: the park's, else the common factory default."""
         for sid, st in ix.stacks.items():
             ent = ix.stack_enterprise[sid]
             out.owner[st.topic or f"nt/v1/{ent}/cems/{sid}"] = ent
+            self.pw[sid] = st.password() or DEFAULT_PW
 
     def message(self, m: CemsMinute) -> Hj212Message:
         """The HJ 212 minute message of ``m`` (DataTime in Beijing time, as loggers send)."""
@@ -207,7 +212,7 @@ class CemsPublisher:
             cn=CN_MINUTE,
             mn=m.stack.mn,
             qn=format_qn(m.t_ms),
-            pw="123456",
+            pw=self.pw.get(m.stack.id, DEFAULT_PW),
             flag=4,
             data_time=format_data_time(m.ts_ms),
             values=values,
@@ -241,7 +246,7 @@ class CemsPublisher:
             else:  # framed with a correct CRC, but the data segment lacks MN and CP
                 from adapters.mqtt.hj212 import frame
 
-                garbage = frame(f"QN={msg.qn};ST=31;CN=2051;PW=123456;Flag=4")
+                garbage = frame(f"QN={msg.qn};ST=31;CN=2051;PW={msg.pw};Flag=4")
             self.out.publish(topic, garbage)
             self.record({"kind": "malformed", "target": st.id, "t": m.t_ms})
 

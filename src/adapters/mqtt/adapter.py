@@ -17,6 +17,7 @@ the adapter could not store (spool full, crash) is redelivered, never lost.
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 import threading
@@ -63,10 +64,14 @@ class MqttAdapter(Adapter):
         self._connected = False
         self._stopped = False
         self._stacks: dict[str, tuple[str, str, frozenset[str]]] = {}
+        self._pw: dict[str, str] = {}
         if park is not None:
             for sid, stack in park.index.stacks.items():
                 ent = park.index.stack_enterprise[sid]
                 self._stacks[sid] = (ent, stack.mn, frozenset(stack.species))
+                pw = stack.password()
+                if pw is not None:
+                    self._pw[sid] = pw
 
     @classmethod
     def configs_for_park(cls, park: Park, settings: Settings) -> list[Any]:
@@ -309,6 +314,19 @@ class MqttAdapter(Adapter):
                     received,
                 )
                 return
+        expected_pw = self._pw.get(stack)
+        if expected_pw is not None and not hmac.compare_digest(
+            (msg.pw or "").encode(), expected_pw.encode()
+        ):
+            # never the given or the expected password in the reason
+            self._reject(
+                source,
+                f"HJ 212 PW {'missing' if msg.pw is None else 'wrong'}: not the access password "
+                f"registered for stack {stack!r}",
+                payload,
+                received,
+            )
+            return
         readings, problems = self._to_readings(stack, msg, ts)
         if problems:
             self._reject(

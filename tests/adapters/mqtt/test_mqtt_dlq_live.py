@@ -26,7 +26,6 @@ from nengtan.settings import Settings
 pytestmark = pytest.mark.integration
 
 
-
 def _park(uid: str) -> dict[str, Any]:
     return {
         "schema": "nengtan.park/1",
