@@ -91,7 +91,12 @@ def register(app: typer.Typer) -> None:
             clock_path=clock_file,
             mqtt=parse_mqtt_url(mqtt) if mqtt else load_settings().mqtt_host_port,
         )
-        options.mqtt_logins = gateway_logins(park, load_settings())
+        settings = load_settings()
+        options.mqtt_logins = gateway_logins(park, settings)
+        if settings.opcua_security:
+            from nengtan.pki import init_pki
+
+            options.opcua_pki = init_pki(settings.state_dir)
         sim = Simulation(park, options)
 
         async def main() -> None:

@@ -29,6 +29,7 @@ from simulators.truth import TRUTH_SCHEMA, CemsTruth, EmissionLog, write_truth
 
 if TYPE_CHECKING:
     from nengtan.mqttauth import Login
+    from nengtan.pki import PkiPaths
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,8 @@ class RunOptions:
     mqtt: tuple[str, int] | None = None
     mqtt_logins: dict[str, Login | None] | None = None
     """Enterprise → its gateway account's login (``None``: anonymous)."""
+    opcua_pki: PkiPaths | None = None
+    """Certificates for OPC UA Basic256Sha256 SignAndEncrypt (``None``: no security)."""
 
 
 @dataclass
@@ -72,7 +75,7 @@ class Simulation:
         for d in devices:
             if d.opcua is not None:
                 endpoints.setdefault(d.opcua.endpoint, []).append(d)
-        self.opcua = [OpcUaEndpoint(ep, devs, ix) for ep, devs in endpoints.items()]
+        self.opcua = [OpcUaEndpoint(ep, devs, ix, o.opcua_pki) for ep, devs in endpoints.items()]
         self.mqtt_out: MqttOut | None = None
         self.gateways: GatewayPublisher | None = None
         self.stacks: CemsPublisher | None = None

@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     )
     mqtt_username: str | None = Field(None, description="one fixed MQTT login for every client")
     mqtt_password: SecretStr | None = None
+    opcua_security: bool = Field(
+        False,
+        description="OPC UA Basic256Sha256 SignAndEncrypt with the `nengtan pki` certificates",
+    )
     mqtt_secrets_file: Path | None = Field(
         None, description="MQTT account passwords (JSON); default {state_dir}/secrets/mqtt.json"
     )

@@ -113,6 +113,11 @@ class Pipeline:
 
             MosquittoService(self.settings).provision(load_park(self.park_file))
             env["NENGTAN_MQTT_SECRETS_FILE"] = str(secrets_file(self.settings))
+        if self.settings.opcua_security:
+            # the children share one CA (their state dir): made once, before any of them runs
+            from nengtan.pki import init_pki
+
+            init_pki(self.work_dir / "state")
         self.children = Children(env, self.work_dir / "logs")
 
     @property
