@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     )
     mqtt_username: str | None = Field(None, description="one fixed MQTT login for every client")
     mqtt_password: SecretStr | None = None
+    mqtt_tls_port: int | None = Field(
+        None, ge=1, le=65535, description="local Mosquitto's TLS listener (`nengtan pki` certs)"
+    )
     opcua_security: bool = Field(
         False,
         description="OPC UA Basic256Sha256 SignAndEncrypt with the `nengtan pki` certificates",

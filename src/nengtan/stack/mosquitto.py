@@ -100,6 +100,8 @@ class MosquittoService(ManagedProcess):
             return
         binary = find_mosquitto()
         procs.ensure_port_free(port, "Mosquitto", "NENGTAN_MQTT_PORT")
+        if s.mqtt_tls_port is not None:
+            procs.ensure_port_free(s.mqtt_tls_port, "Mosquitto TLS", "NENGTAN_MQTT_TLS_PORT")
         if s.mqtt_auth:
             from nengtan.mqttauth.store import write_account_files
 
@@ -174,6 +176,19 @@ class MosquittoService(ManagedProcess):
             ]
         else:
             auth = ["allow_anonymous true"]
+        if self.settings.mqtt_tls_port is not None:
+            # a second listener, TLS with the `nengtan pki` server certificate; the logins and
+            # ACLs above hold for both (per_listener_settings is off)
+            from nengtan.pki import init_pki
+
+            pki = init_pki(self.settings.state_dir)
+            auth += [
+                f"listener {self.settings.mqtt_tls_port} 127.0.0.1",
+                f"cafile {pki.ca_cert}",
+                f"certfile {pki.cert('server')}",
+                f"keyfile {pki.key('server')}",
+                "tls_version tlsv1.2",
+            ]
         config.write_text(
             "\n".join(
                 [

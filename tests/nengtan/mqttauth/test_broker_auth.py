@@ -19,6 +19,7 @@ from ingest.park import load_park
 from nengtan.mqttauth import ADAPTER, OPS, login_for
 from nengtan.mqttauth.client import cli_env
 from nengtan.mqttauth.store import read_secrets, secrets_file
+from nengtan.pki import init_pki, pki_paths
 from nengtan.settings import Settings, load_settings
 from nengtan.stack.mosquitto import MosquittoService, connack_code
 from nengtan.stack.procs import free_port
@@ -30,7 +31,9 @@ PARK = Path(__file__).resolve().parents[3] / "examples" / "park-small.yaml"
 @pytest.fixture(scope="module")
 def secured() -> Iterator[Settings]:
     state = make_state_dir("nengtan-mqttauth-")
-    settings = load_settings(state_dir=state, mqtt_port=free_port(), mqtt_auth=True)
+    settings = load_settings(
+        state_dir=state, mqtt_port=free_port(), mqtt_tls_port=free_port(), mqtt_auth=True
+    )
     broker = MosquittoService(settings)
     broker.start()
     try:
@@ -125,3 +128,27 @@ def test_secrets_private_and_broker_has_hashes_only(secured: Settings) -> None:
     passwd = (secured.state_dir / "mosquitto" / "passwd").read_text()
     assert all(pw not in passwd for pw in passwords.values())
     assert "gw-acme:$7$101$" in passwd
+
+
+def test_tls_listener(secured: Settings) -> None:
+    """The TLS port speaks only TLS (with the `nengtan pki` server certificate, checked
+    against its CA) and asks for the same logins."""
+    assert secured.mqtt_tls_port is not None
+    tls_port = str(secured.mqtt_tls_port)
+    assert connack_code("127.0.0.1", secured.mqtt_tls_port) is None  # plain MQTT: no answer
+    ca = str(pki_paths(secured.state_dir).ca_cert)
+    login = login_for(secured, "gw-acme")
+    assert login is not None
+    base = ["mosquitto_pub", "-h", "127.0.0.1", "-p", tls_port, "--cafile", ca, "-q", "1",
+            "-t", "nt/v1/acme/cems/acme-stk1", "-m", "x"]  # fmt: skip
+    with cli_env(login) as env:
+        ok = subprocess.run(base, capture_output=True, text=True, timeout=20, env=env)
+    assert ok.returncode == 0, ok.stderr
+    anon = subprocess.run(base, capture_output=True, text=True, timeout=20)
+    assert anon.returncode != 0 and "not authorised" in (anon.stderr + anon.stdout).lower()
+    foreign_ca = pki_paths(secured.state_dir / "other").ca_cert
+    init_pki(secured.state_dir / "other")
+    bad = [*base[:5], "--cafile", str(foreign_ca), *base[7:]]
+    with cli_env(login) as env:
+        untrusted = subprocess.run(bad, capture_output=True, text=True, timeout=20, env=env)
+    assert untrusted.returncode != 0  # the server's certificate is not from that CA
