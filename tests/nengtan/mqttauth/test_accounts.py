@@ -57,3 +57,19 @@ def test_login_for(tmp_path: Path) -> None:
     assert login_for(fixed, ADAPTER) == login_for(fixed, "gw-acme")
     anonymous = load_settings(state_dir=tmp_path / "none")
     assert login_for(anonymous, ADAPTER) is None
+
+
+def test_broker_config_refuses_anonymous_only_with_auth(tmp_path: Path) -> None:
+    from nengtan.stack.mosquitto import MosquittoService
+
+    def config(**over: object) -> str:
+        settings = load_settings(state_dir=tmp_path, mqtt_port=18830, **over)
+        return MosquittoService(settings).write_config().read_text()
+
+    assert "allow_anonymous true" in config()
+    secured = config(mqtt_auth=True, mqtt_tls_port=18831)
+    assert "allow_anonymous true" not in secured
+    assert "allow_anonymous false" in secured
+    assert f"password_file {tmp_path}/mosquitto/passwd" in secured
+    assert f"acl_file {tmp_path}/mosquitto/acl" in secured
+    assert "listener 18831 127.0.0.1" in secured and f"cafile {tmp_path}/pki/ca.pem" in secured
