@@ -57,11 +57,11 @@ class MqttOut:
 
         self.host, self.port = host, port
         self.clients: dict[str, mqtt.Client] = {}
-        for ent, login in (logins or {}).items():
-            if login is not None:
+        if logins and any(login is not None for login in logins.values()):
+            for ent, login in logins.items():
                 self.clients[ent] = self._client(f"{client_id}-{ent}")
                 apply_login(self.clients[ent], login)
-        if not self.clients:
+        else:
             self.clients[""] = self._client(client_id)
         self.owner: dict[str, str] = {}
         """Topic → the enterprise whose client publishes it (set by the publishers)."""
