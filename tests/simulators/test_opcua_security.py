@@ -14,7 +14,10 @@ from asyncua import Client
 
 from adapters.opcua.adapter import OpcUaAdapter, secure_client
 from adapters.opcua.config import OpcUaSecurity
+from ingest.intake import Intake
 from ingest.park import parse_park
+from ingest.publisher import Publisher
+from ingest.validate import Validator
 from nengtan.pki import init_pki
 from nengtan.settings import load_settings
 from simulators.runner import RunOptions, Simulation
@@ -38,10 +41,22 @@ def test_secured_dcs_takes_only_trusted_certificates(
         server_certificate=pki.cert("server", der=True),
     )
     sim = Simulation(park, RunOptions(start_ms=START, seed=1, opcua_pki=pki))
-    asyncio.run(_probe(sim, config.security, untrusted))
+    publisher = Publisher("127.0.0.1:1", tmp_path / "spool")  # never started: spool only
+    intake = Intake(Validator.for_park(park), publisher)
+    adapter = OpcUaAdapter(config, intake, park)
+    try:
+        asyncio.run(_probe(sim, config.security, untrusted, adapter, intake))
+    finally:
+        publisher.close()
 
 
-async def _probe(sim: Simulation, trusted: OpcUaSecurity, untrusted: OpcUaSecurity) -> None:
+async def _probe(
+    sim: Simulation,
+    trusted: OpcUaSecurity,
+    untrusted: OpcUaSecurity,
+    adapter: OpcUaAdapter,
+    intake: Intake,
+) -> None:
     await sim.setup()
     endpoint = sim.opcua[0].endpoint
     try:
@@ -73,5 +88,19 @@ async def _probe(sim: Simulation, trusted: OpcUaSecurity, untrusted: OpcUaSecuri
             }
             assert {"acme", "hengli"} <= names
             assert client.security_policy.URI.endswith("#Basic256Sha256")
+        # the adapter itself (its own thread and loop) connects secured and takes values
+        adapter.start()
+        try:
+            t = START
+            for _ in range(200):
+                t += 5_000
+                await sim.advance(t)
+                await asyncio.sleep(0.05)
+                if intake.snapshot().readings > 0:
+                    break
+            assert adapter.status()["online"] >= 1, adapter.status()
+            assert intake.snapshot().readings > 0
+        finally:
+            await asyncio.to_thread(adapter.stop)
     finally:
         await sim.teardown()
