@@ -57,8 +57,8 @@ def register(app: typer.Typer) -> None:
         s = stack.settings
         typer.echo(
             f"Try: kcat -b {s.bootstrap} -L | psql {s.dsn if not s.pg_external else '$NENGTAN_PG_DSN'}"
-            f" | mosquitto_sub -h {s.mqtt_host_port[0]} -p {s.mqtt_host_port[1]} -t '#'"
-            + (" -u nengtan-ops -P <from the secrets file>" if s.mqtt_auth else "")
+            f" | mosquitto_sub -h {s.mqtt_host_port[0]} -p {s.mqtt_host_port[1]} -t '{'nt/v1/#' if s.mqtt_auth else '#'}'"
+            + (" -u nengtan-ops -P <its line in the secrets file>" if s.mqtt_auth else "")
         )
 
     @stack_app.command()
