@@ -113,11 +113,13 @@ class Pipeline:
 
             MosquittoService(self.settings).provision(load_park(self.park_file))
             env["NENGTAN_MQTT_SECRETS_FILE"] = str(secrets_file(self.settings))
+            env["NENGTAN_MQTT_AUTH"] = "1"
         if self.settings.opcua_security:
             # the children share one CA (their state dir): made once, before any of them runs
             from nengtan.pki import init_pki
 
             init_pki(self.work_dir / "state")
+            env["NENGTAN_OPCUA_SECURITY"] = "1"
         self.children = Children(env, self.work_dir / "logs")
 
     @property
