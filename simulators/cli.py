@@ -4,8 +4,26 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
+
+if TYPE_CHECKING:
+    from ingest.park.models import Park
+    from nengtan.mqttauth import Login
+    from nengtan.settings import Settings
+
+
+def gateway_logins(park: Park, settings: Settings) -> dict[str, Login | None] | None:
+    """Each enterprise's gateway login (``nengtan.mqttauth``), or ``None`` when every one would
+    be anonymous (the broker takes anonymous clients)."""
+    from nengtan.mqttauth import gateway_account, login_for
+
+    ix = park.index
+    enterprises = {ix.device_enterprise[d.id] for d in ix.devices.values() if d.protocol == "mqtt"}
+    enterprises |= {ix.stack_enterprise[s] for s in ix.stacks}
+    logins = {e: login_for(settings, gateway_account(e)) for e in sorted(enterprises)}
+    return logins if any(v is not None for v in logins.values()) else None
 
 
 def register(app: typer.Typer) -> None:
@@ -73,6 +91,12 @@ def register(app: typer.Typer) -> None:
             clock_path=clock_file,
             mqtt=parse_mqtt_url(mqtt) if mqtt else load_settings().mqtt_host_port,
         )
+        settings = load_settings()
+        options.mqtt_logins = gateway_logins(park, settings)
+        if settings.opcua_security:
+            from nengtan.pki import init_pki
+
+            options.opcua_pki = init_pki(settings.state_dir)
         sim = Simulation(park, options)
 
         async def main() -> None:

@@ -17,8 +17,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -32,38 +32,70 @@ from simulators.cems import CemsMinute
 from simulators.engine import MeterTick
 from simulators.faults import FaultPlan
 
+if TYPE_CHECKING:
+    from nengtan.mqttauth import Login
+
 log = logging.getLogger(__name__)
 Recorder = Callable[[dict[str, Any]], None]
+DEFAULT_PW = "123456"
+"""HJ 212 loggers' usual factory access password, sent by stacks the park gives none."""
 
 
 class MqttOut:
-    """One paho client for every publisher of the run (QoS 1, loop in paho's thread)."""
+    """The paho clients of a run (QoS 1, loops in paho's threads): one anonymous client, or,
+    when the broker wants logins, one per enterprise with its gateway account (the broker lets
+    an account publish only to its own enterprise's topics, as a real site's gateways)."""
 
-    def __init__(self, host: str, port: int, client_id: str = "nengtan-simulators") -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        client_id: str = "nengtan-simulators",
+        logins: Mapping[str, Login | None] | None = None,
+    ) -> None:
+        from nengtan.mqttauth import apply_login
+
         self.host, self.port = host, port
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id)
-        self.client.max_queued_messages_set(0)
+        self.clients: dict[str, mqtt.Client] = {}
+        if logins and any(login is not None for login in logins.values()):
+            for ent, login in logins.items():
+                self.clients[ent] = self._client(f"{client_id}-{ent}")
+                apply_login(self.clients[ent], login)
+        else:
+            self.clients[""] = self._client(client_id)
+        self.owner: dict[str, str] = {}
+        """Topic → the enterprise whose client publishes it (set by the publishers)."""
         self._pending: list[mqtt.MQTTMessageInfo] = []
         self._lock = threading.Lock()
         self.sent = 0
 
+    @staticmethod
+    def _client(client_id: str) -> mqtt.Client:
+        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id)
+        client.max_queued_messages_set(0)
+        return client
+
     def connect(self, timeout_s: float = 10.0) -> None:
         deadline = time.monotonic() + timeout_s
-        while True:
-            try:
-                self.client.connect(self.host, self.port, keepalive=30)
-                break
-            except OSError as exc:
-                if time.monotonic() > deadline:
-                    raise ServiceError(
-                        f"MQTT broker {self.host}:{self.port} unreachable: {exc}; start one "
-                        "(nengtan stack up) or set NENGTAN_MQTT_URL"
-                    ) from exc
-                time.sleep(0.2)
-        self.client.loop_start()
+        for client in self.clients.values():
+            while True:
+                try:
+                    rc = client.connect(self.host, self.port, keepalive=30)
+                    break
+                except OSError as exc:
+                    if time.monotonic() > deadline:
+                        raise ServiceError(
+                            f"MQTT broker {self.host}:{self.port} unreachable: {exc}; start one "
+                            "(nengtan stack up) or set NENGTAN_MQTT_URL"
+                        ) from exc
+                    time.sleep(0.2)
+            if rc != 0:
+                raise ServiceError(f"MQTT broker {self.host}:{self.port}: connect failed ({rc})")
+            client.loop_start()
 
     def publish(self, topic: str, payload: bytes) -> None:
-        info = self.client.publish(topic, payload, qos=1)
+        client = self.clients.get(self.owner.get(topic, "")) or next(iter(self.clients.values()))
+        info = client.publish(topic, payload, qos=1)
         self.sent += 1
         with self._lock:
             self._pending.append(info)
@@ -82,8 +114,9 @@ class MqttOut:
                 info.wait_for_publish(timeout=left)
             except (RuntimeError, ValueError) as exc:
                 log.warning("mqtt: %s", exc)
-        self.client.disconnect()
-        self.client.loop_stop()
+        for client in self.clients.values():
+            client.disconnect()
+            client.loop_stop()
 
 
 class GatewayPublisher:
@@ -99,6 +132,7 @@ class GatewayPublisher:
                 ent = ix.device_enterprise[dev.id]
                 topic = dev.mqtt.topic if dev.mqtt and dev.mqtt.topic else None
                 self.topics[dev.id] = topic or f"nt/v1/{ent}/{dev.id}/readings"
+                out.owner[self.topics[dev.id]] = ent
 
     def apply(self, tick: MeterTick) -> None:
         g = tick.group
@@ -160,6 +194,12 @@ class CemsPublisher:
         self.ix, self.plan, self.out, self.record = ix, plan, out, record
         self.codes = load_codes()
         self.held: dict[str, tuple[str, bytes]] = {}
+        self.pw: dict[str, str] = {}
+        """Stack → the PW its logger sends: the park's, else the common factory default."""
+        for sid, st in ix.stacks.items():
+            ent = ix.stack_enterprise[sid]
+            out.owner[st.topic or f"nt/v1/{ent}/cems/{sid}"] = ent
+            self.pw[sid] = st.password() or DEFAULT_PW
 
     def message(self, m: CemsMinute) -> Hj212Message:
         """The HJ 212 minute message of ``m`` (DataTime in Beijing time, as loggers send)."""
@@ -172,7 +212,7 @@ class CemsPublisher:
             cn=CN_MINUTE,
             mn=m.stack.mn,
             qn=format_qn(m.t_ms),
-            pw="123456",
+            pw=self.pw.get(m.stack.id, DEFAULT_PW),
             flag=4,
             data_time=format_data_time(m.ts_ms),
             values=values,
@@ -206,7 +246,7 @@ class CemsPublisher:
             else:  # framed with a correct CRC, but the data segment lacks MN and CP
                 from adapters.mqtt.hj212 import frame
 
-                garbage = frame(f"QN={msg.qn};ST=31;CN=2051;PW=123456;Flag=4")
+                garbage = frame(f"QN={msg.qn};ST=31;CN=2051;PW={msg.pw};Flag=4")
             self.out.publish(topic, garbage)
             self.record({"kind": "malformed", "target": st.id, "t": m.t_ms})
 

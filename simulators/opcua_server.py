@@ -33,6 +33,7 @@ from ingest.park.index import ParkIndex
 from ingest.park.loader import default_node_id
 from ingest.park.models import Device, Point
 from nengtan.errors import ConfigError, ServiceError
+from nengtan.pki import PkiPaths
 from simulators.engine import MeterTick
 from simulators.faults import FaultPlan
 
@@ -103,8 +104,11 @@ def _variable_item(
 class OpcUaEndpoint:
     """One server and the tags of every device bound to its endpoint."""
 
-    def __init__(self, endpoint: str, devices: list[Device], ix: ParkIndex) -> None:
+    def __init__(
+        self, endpoint: str, devices: list[Device], ix: ParkIndex, pki: PkiPaths | None = None
+    ) -> None:
         self.endpoint = endpoint
+        self.pki = pki
         self.devices = devices
         self.ix = ix
         self.server = Server()
@@ -119,7 +123,10 @@ class OpcUaEndpoint:
         await self.server.init()
         self.server.set_endpoint(self.endpoint)
         self.server.set_server_name("Nengtan DCS simulator")
-        self.server.set_security_policy([ua.SecurityPolicyType.NoSecurity])
+        if self.pki is None:
+            self.server.set_security_policy([ua.SecurityPolicyType.NoSecurity])
+        else:
+            await self._secure(self.pki)
         namespaces: dict[str, int] = {}
         for dev in self.devices:
             uri = dev.opcua.namespace if dev.opcua else "urn:nengtan:sim"
@@ -155,6 +162,25 @@ class OpcUaEndpoint:
             raise ServiceError(f"OPC UA endpoint {self.endpoint}: cannot listen: {exc}") from exc
         self.serving = True
         log.info("opcua: %d tags on %s", len(self.node_of), self.endpoint)
+
+    async def _secure(self, pki: PkiPaths) -> None:
+        """Basic256Sha256 SignAndEncrypt only, and only for clients whose certificate is in the
+        trust list (``pki/trusted``: the local CA) — no anonymous, unsigned endpoint."""
+        from asyncua.crypto.truststore import TrustStore
+        from asyncua.crypto.validator import CertificateValidator, CertificateValidatorOptions
+
+        from nengtan.pki import SERVER_URI
+
+        self.server.set_security_policy([ua.SecurityPolicyType.Basic256Sha256_SignAndEncrypt])
+        await self.server.set_application_uri(SERVER_URI)
+        await self.server.load_certificate(str(pki.cert("server", der=True)))
+        await self.server.load_private_key(str(pki.key("server")))
+        store = TrustStore([pki.trusted], [])
+        await store.load()
+        options = (
+            CertificateValidatorOptions.TRUSTED_VALIDATION | CertificateValidatorOptions.PEER_CLIENT
+        )
+        self.server.set_certificate_validator(CertificateValidator(options, store))
 
     def _path(self, dev: Device, pt: Point) -> tuple[str, ...]:
         ent = self.ix.enterprise_of(pt.id)

@@ -14,7 +14,7 @@ import contextlib
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ingest.park.models import Park
 from ingest.park.profiles import DeviceProfile, load_profiles
@@ -26,6 +26,10 @@ from simulators.modbus_server import ModbusFarm
 from simulators.mqtt_publishers import CemsPublisher, GatewayPublisher, MqttOut
 from simulators.opcua_server import OpcUaEndpoint
 from simulators.truth import TRUTH_SCHEMA, CemsTruth, EmissionLog, write_truth
+
+if TYPE_CHECKING:
+    from nengtan.mqttauth import Login
+    from nengtan.pki import PkiPaths
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +46,10 @@ class RunOptions:
     log_path: Path | None = None
     clock_path: Path | None = None
     mqtt: tuple[str, int] | None = None
+    mqtt_logins: dict[str, Login | None] | None = None
+    """Enterprise → its gateway account's login (``None``: anonymous)."""
+    opcua_pki: PkiPaths | None = None
+    """Certificates for OPC UA Basic256Sha256 SignAndEncrypt (``None``: no security)."""
 
 
 @dataclass
@@ -67,7 +75,7 @@ class Simulation:
         for d in devices:
             if d.opcua is not None:
                 endpoints.setdefault(d.opcua.endpoint, []).append(d)
-        self.opcua = [OpcUaEndpoint(ep, devs, ix) for ep, devs in endpoints.items()]
+        self.opcua = [OpcUaEndpoint(ep, devs, ix, o.opcua_pki) for ep, devs in endpoints.items()]
         self.mqtt_out: MqttOut | None = None
         self.gateways: GatewayPublisher | None = None
         self.stacks: CemsPublisher | None = None
@@ -86,7 +94,11 @@ class Simulation:
         if self.needs_mqtt:
             if self.options.mqtt is None:
                 raise ValueError("this park publishes over MQTT: RunOptions.mqtt is required")
-            self.mqtt_out = MqttOut(*self.options.mqtt, client_id=f"nengtan-sim-{self.park.id}")
+            self.mqtt_out = MqttOut(
+                *self.options.mqtt,
+                client_id=f"nengtan-sim-{self.park.id}",
+                logins=self.options.mqtt_logins,
+            )
             await asyncio.to_thread(self.mqtt_out.connect)
             self.gateways = GatewayPublisher(self.park.index, self.plan, self.mqtt_out, self.record)
             self.stacks = CemsPublisher(self.park.index, self.plan, self.mqtt_out, self.record)

@@ -80,11 +80,17 @@ def payloads(devices: int, points: int, batches: int, start_ms: int) -> list[tup
     return out
 
 
-def _publish(host: str, port: int, devices: int, points: int, batches: int, start_ms: int) -> None:
+def _publish(settings: Settings, devices: int, points: int, batches: int, start_ms: int) -> None:
     """Publish with one ``mosquitto_pub -l`` per device (C client, QoS 1, a message a line),
-    so the load generator costs little of the CPU the adapter is measured on."""
+    so the load generator costs little of the CPU the adapter is measured on; it logs in as
+    the load-generator account when the broker wants logins."""
     import shutil
     import subprocess
+
+    from nengtan.mqttauth import LOADGEN, login_for
+    from nengtan.mqttauth.client import cli_env
+
+    host, port = settings.mqtt_host_port
 
     exe = shutil.which("mosquitto_pub")
     if exe is None:
@@ -93,16 +99,17 @@ def _publish(host: str, port: int, devices: int, points: int, batches: int, star
     for topic, payload in payloads(devices, points, batches, start_ms):
         by_topic.setdefault(topic, []).append(payload)
     procs = []
-    for topic, lines in by_topic.items():
-        cmd = [exe, "-h", host, "-p", str(port), "-q", "1", "-t", topic, "-l"]
-        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE)
-        procs.append((proc, b"\n".join(lines) + b"\n"))
-    for proc, data in procs:
-        assert proc.stdin is not None
-        proc.stdin.write(data)
-        proc.stdin.close()
-    for proc, _ in procs:
-        proc.wait(600)
+    with cli_env(login_for(settings, LOADGEN)) as env:
+        for topic, lines in by_topic.items():
+            cmd = [exe, "-h", host, "-p", str(port), "-q", "1", "-t", topic, "-l"]
+            proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, env=env)
+            procs.append((proc, b"\n".join(lines) + b"\n"))
+        for proc, data in procs:
+            assert proc.stdin is not None
+            proc.stdin.write(data)
+            proc.stdin.close()
+        for proc, _ in procs:
+            proc.wait(600)
 
 
 def validate_only(devices: int, points: int, batches: int) -> float:
@@ -150,7 +157,7 @@ def run_bench(
         start_ms = time.time_ns() // 1_000_000 - 3_600_000
         child = threading.Thread(
             target=_publish,
-            args=(*settings.mqtt_host_port, devices, points, batches, start_ms),
+            args=(settings, devices, points, batches, start_ms),
             daemon=True,
         )
         child.start()

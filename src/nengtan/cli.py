@@ -31,6 +31,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "console.cli",
     "nengtan.demo.cli",
     "nengtan.bench.cli",
+    "nengtan.pki.cli",
 )
 
 err_console = Console(stderr=True)

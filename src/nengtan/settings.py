@@ -52,6 +52,23 @@ class Settings(BaseSettings):
 
     mqtt_url: str | None = Field(None, description="external MQTT broker, mqtt://host:port")
     mqtt_port: int = Field(1883, ge=1, le=65535)
+    mqtt_auth: bool = Field(
+        False,
+        description="local Mosquitto refuses anonymous clients; accounts and ACLs from "
+        "the park registry (docs/security-field.md)",
+    )
+    mqtt_username: str | None = Field(None, description="one fixed MQTT login for every client")
+    mqtt_password: SecretStr | None = None
+    mqtt_tls_port: int | None = Field(
+        None, ge=1, le=65535, description="local Mosquitto's TLS listener (`nengtan pki` certs)"
+    )
+    opcua_security: bool = Field(
+        False,
+        description="OPC UA Basic256Sha256 SignAndEncrypt with the `nengtan pki` certificates",
+    )
+    mqtt_secrets_file: Path | None = Field(
+        None, description="MQTT account passwords (JSON); default {state_dir}/secrets/mqtt.json"
+    )
 
     @field_validator("state_dir", "cache_dir")
     @classmethod

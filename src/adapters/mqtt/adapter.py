@@ -17,12 +17,14 @@ the adapter could not store (spool full, crash) is redelivered, never lost.
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 import threading
 from typing import TYPE_CHECKING, Any
 
 import orjson
+from pydantic import SecretStr
 
 from adapters.base import Adapter
 from adapters.mqtt import hj212
@@ -62,10 +64,14 @@ class MqttAdapter(Adapter):
         self._connected = False
         self._stopped = False
         self._stacks: dict[str, tuple[str, str, frozenset[str]]] = {}
+        self._pw: dict[str, str] = {}
         if park is not None:
             for sid, stack in park.index.stacks.items():
                 ent = park.index.stack_enterprise[sid]
                 self._stacks[sid] = (ent, stack.mn, frozenset(stack.species))
+                pw = stack.password()
+                if pw is not None:
+                    self._pw[sid] = pw
 
     @classmethod
     def configs_for_park(cls, park: Park, settings: Settings) -> list[Any]:
@@ -73,8 +79,19 @@ class MqttAdapter(Adapter):
         needed = bool(ix.stacks) or any(d.protocol == "mqtt" for d in ix.devices.values())
         if not needed:
             return []
+        from nengtan.mqttauth import ADAPTER, login_for
+
         host, port = settings.mqtt_host_port
-        return [MqttConfig(host=host, port=port, client_id=f"nengtan-adapters-{park.id}")]
+        login = login_for(settings, ADAPTER)
+        return [
+            MqttConfig(
+                host=host,
+                port=port,
+                client_id=f"nengtan-adapters-{park.id}",
+                username=login.username if login else None,
+                password=SecretStr(login.password) if login else None,
+            )
+        ]
 
     def validate(self) -> None:
         for topic in (self.config.readings_topic, self.config.cems_topic):
@@ -97,6 +114,9 @@ class MqttAdapter(Adapter):
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
         client.reconnect_delay_set(min_delay=1, max_delay=30)
+        if self.config.username is not None:
+            password = self.config.password.get_secret_value() if self.config.password else None
+            client.username_pw_set(self.config.username, password)
         self._client = client
         client.connect_async(self.config.host, self.config.port, self.config.keepalive_s)
         client.loop_start()
@@ -116,7 +136,10 @@ class MqttAdapter(Adapter):
     # -- paho callbacks (network thread) -------------------------------------------------------
     def _on_connect(self, client: Any, _u: Any, flags: Any, reason: Any, _p: Any) -> None:
         if getattr(reason, "is_failure", False):
-            log.warning("MQTT connect refused: %s", reason)
+            log.warning(
+                "MQTT connect to %s:%s as %r refused: %s",
+                self.config.host, self.config.port, self.config.username, reason,
+            )  # fmt: skip
             return
         client.subscribe(
             [
@@ -291,6 +314,19 @@ class MqttAdapter(Adapter):
                     received,
                 )
                 return
+        expected_pw = self._pw.get(stack)
+        if expected_pw is not None and not hmac.compare_digest(
+            (msg.pw or "").encode(), expected_pw.encode()
+        ):
+            # never the given or the expected password in the reason
+            self._reject(
+                source,
+                f"HJ 212 PW {'missing' if msg.pw is None else 'wrong'}: not the access password "
+                f"registered for stack {stack!r}",
+                payload,
+                received,
+            )
+            return
         readings, problems = self._to_readings(stack, msg, ts)
         if problems:
             self._reject(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 
 class MqttConfig(BaseModel):
@@ -15,6 +15,8 @@ class MqttConfig(BaseModel):
     client_id: str = Field(
         "nengtan-adapters", min_length=1, description="stable: the broker keeps the session"
     )
+    username: str | None = Field(None, description="broker login (nengtan.mqttauth.login_for)")
+    password: SecretStr | None = None
     readings_topic: str = "nt/v1/+/+/readings"
     cems_topic: str = "nt/v1/+/cems/+"
     qos: int = Field(1, ge=0, le=2)

@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from adapters.base import Adapter, Backoff
-from adapters.opcua.config import OpcUaConfig, OpcUaEndpointConfig, OpcUaNode
+from adapters.opcua.config import OpcUaConfig, OpcUaEndpointConfig, OpcUaNode, OpcUaSecurity
 from adapters.opcua.watermarks import Watermarks
 from ingest.intake import Intake, now_ms
 from ingest.spool import SpoolFull
@@ -148,7 +148,20 @@ class OpcUaAdapter(Adapter):
     @classmethod
     def configs_for_park(cls, park: Park, settings: Settings) -> list[Any]:
         endpoints = endpoint_configs(park)
-        return [OpcUaConfig(endpoints=endpoints)] if endpoints else []
+        if not endpoints:
+            return []
+        security = None
+        if settings.opcua_security:
+            from nengtan.pki import ADAPTER_URI, init_pki
+
+            pki = init_pki(settings.state_dir)
+            security = OpcUaSecurity(
+                certificate=pki.cert("client", der=True),
+                private_key=pki.key("client"),
+                server_certificate=pki.cert("server", der=True),
+                application_uri=ADAPTER_URI,
+            )
+        return [OpcUaConfig(endpoints=endpoints, security=security)]
 
     def start(self) -> None:
         logging.getLogger("asyncua").setLevel(logging.CRITICAL)  # failures are in our status
@@ -240,6 +253,7 @@ class OpcUaAdapter(Adapter):
         while True:
             client = Client(cfg.endpoint, timeout=cfg.timeout_s, watchdog_intervall=1.0)
             try:
+                await self._secure(client)
                 await client.connect()
                 handler = await self._subscribe(client, cfg, state)
                 state.online = True
@@ -264,6 +278,10 @@ class OpcUaAdapter(Adapter):
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(client.disconnect(), 2)
             await asyncio.sleep(next(delays))
+
+    async def _secure(self, client: Any) -> None:
+        if self.config.security is not None:
+            await secure_client(client, self.config.security)
 
     async def _catch_up(
         self, cfg: OpcUaEndpointConfig, handler: _Handler, state: EndpointState
@@ -349,6 +367,22 @@ class OpcUaAdapter(Adapter):
             log.warning("OPC UA %s: tags not monitored: %s", cfg.endpoint, "; ".join(failed[:5]))
             state.last_error = f"{len(failed)} tags not monitored: {failed[0]}"
         return handler
+
+
+async def secure_client(client: Any, sec: OpcUaSecurity) -> None:
+    """Make an asyncua client use Basic256Sha256 SignAndEncrypt with ``sec``'s certificates
+    (before ``connect``)."""
+    from asyncua import ua
+    from asyncua.crypto.security_policies import SecurityPolicyBasic256Sha256
+
+    client.application_uri = sec.application_uri
+    await client.set_security(
+        SecurityPolicyBasic256Sha256,
+        certificate=str(sec.certificate),
+        private_key=str(sec.private_key),
+        server_certificate=str(sec.server_certificate),
+        mode=ua.MessageSecurityMode.SignAndEncrypt,
+    )
 
 
 def endpoint_configs(park: Park) -> list[OpcUaEndpointConfig]:

@@ -38,8 +38,23 @@ class OpcUaEndpointConfig(_Model):
     nodes: list[OpcUaNode] = Field(min_length=1)
 
 
+class OpcUaSecurity(_Model):
+    """Basic256Sha256 SignAndEncrypt: the adapter's certificate and key, and the server
+    certificate it trusts (pinned: a server presenting another is refused)."""
+
+    certificate: Path
+    private_key: Path
+    server_certificate: Path
+    application_uri: str = Field(
+        "urn:nengtan:adapters", description="must be the URI in the certificate"
+    )
+
+
 class OpcUaConfig(_Model):
     endpoints: list[OpcUaEndpointConfig]
+    security: OpcUaSecurity | None = Field(
+        None, description="none: the unsecured endpoint (NENGTAN_OPCUA_SECURITY=1 sets it)"
+    )
     backoff_initial_s: float = Field(0.5, gt=0)
     backoff_max_s: float = Field(30.0, gt=0)
     history_lookback_s: float | None = Field(

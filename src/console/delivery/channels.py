@@ -99,7 +99,11 @@ class Senders:
         from paho.mqtt.enums import CallbackAPIVersion
 
         if self._mqtt is None:
+            from nengtan.mqttauth import ALERTS, apply_login, login_for
+            from nengtan.settings import load_settings
+
             client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="nengtan-console")
+            apply_login(client, login_for(load_settings(), ALERTS))
             host, port = self.mqtt_host_port
             try:
                 client.connect(host, port)

@@ -15,7 +15,7 @@ import warnings
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
 
 if TYPE_CHECKING:
     from ingest.park.index import ParkIndex
@@ -129,6 +129,33 @@ class Stack(_Model):
     noise: float = Field(0.03, ge=0, le=1)
     topic: str | None = None
     update_s: float = Field(60.0, gt=0, description="minute data: one message per 60 s")
+    pw: SecretStr | None = Field(
+        None, description="HJ 212 PW the stack's logger sends; a message with another is refused"
+    )
+    pw_env: str | None = Field(
+        None, description="environment variable holding the PW (keeps it out of the park file)"
+    )
+
+    @model_validator(mode="after")
+    def _one_pw(self) -> Stack:
+        if self.pw is not None and self.pw_env is not None:
+            raise ValueError("give pw or pw_env, not both")
+        return self
+
+    def password(self) -> str | None:
+        """The PW this stack must send (``None``: not checked); never put it in a message."""
+        import os
+
+        from nengtan.errors import ConfigError
+
+        if self.pw is not None:
+            return self.pw.get_secret_value()
+        if self.pw_env is None:
+            return None
+        value = os.environ.get(self.pw_env)
+        if not value:
+            raise ConfigError(f"stack {self.id!r}: pw_env {self.pw_env} is not set")
+        return value
 
 
 class Output(_Model):

@@ -86,7 +86,11 @@ class Driver:
         import paho.mqtt.client as mqtt
         from paho.mqtt.enums import CallbackAPIVersion
 
+        from nengtan.mqttauth import LOADGEN, apply_login, login_for
+        from nengtan.settings import load_settings
+
         self._client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="nengtan-bench")
+        apply_login(self._client, login_for(load_settings(), LOADGEN))
         self._client.max_inflight_messages_set(1000)
         self._client.max_queued_messages_set(0)
         self._client.connect(self.host, self.port)

@@ -104,6 +104,22 @@ class Pipeline:
             self.settings.bootstrap, self.dsn, self.settings.mqtt_host_port,
             self.work_dir / "state", self.settings.kafka_partitions,
         )  # fmt: skip
+        if self.settings.mqtt_auth:
+            # the park's gateway accounts on the stack's broker; children read the logins from
+            # the stack's secrets file (their own state dir is the run's)
+            from ingest.park import load_park
+            from nengtan.mqttauth.store import secrets_file
+            from nengtan.stack.mosquitto import MosquittoService
+
+            MosquittoService(self.settings).provision(load_park(self.park_file))
+            env["NENGTAN_MQTT_SECRETS_FILE"] = str(secrets_file(self.settings))
+            env["NENGTAN_MQTT_AUTH"] = "1"
+        if self.settings.opcua_security:
+            # the children share one CA (their state dir): made once, before any of them runs
+            from nengtan.pki import init_pki
+
+            init_pki(self.work_dir / "state")
+            env["NENGTAN_OPCUA_SECURITY"] = "1"
         self.children = Children(env, self.work_dir / "logs")
 
     @property

@@ -11,6 +11,7 @@ stream). Everything it starts it stops at the end; the state directory stays for
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import time
 from pathlib import Path
@@ -57,9 +58,15 @@ def demo_stack(base: Settings, root: Path) -> Stack:
     _traversable(root)
     ports = {key: free_port() for key in PORT_KEYS}
     saved.write_text(json.dumps(ports), encoding="utf-8")
+    # the field links secured (docs/security-field.md) unless the environment says otherwise
+    secured = {
+        key: True
+        for key in ("mqtt_auth", "opcua_security")
+        if f"NENGTAN_{key.upper()}" not in os.environ
+    }
     settings = load_settings(
         state_dir=root / "stack", cache_dir=base.cache_dir, kafka_partitions=base.kafka_partitions,
-        **ports,
+        **secured, **ports,
     )  # fmt: skip
     _traversable(settings.state_dir)
     return Stack(settings)

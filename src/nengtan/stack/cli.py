@@ -57,7 +57,8 @@ def register(app: typer.Typer) -> None:
         s = stack.settings
         typer.echo(
             f"Try: kcat -b {s.bootstrap} -L | psql {s.dsn if not s.pg_external else '$NENGTAN_PG_DSN'}"
-            f" | mosquitto_sub -h {s.mqtt_host_port[0]} -p {s.mqtt_host_port[1]} -t '#'"
+            f" | mosquitto_sub -h {s.mqtt_host_port[0]} -p {s.mqtt_host_port[1]} -t '{'nt/v1/#' if s.mqtt_auth else '#'}'"
+            + (" -u nengtan-ops -P <its line in the secrets file>" if s.mqtt_auth else "")
         )
 
     @stack_app.command()
@@ -84,3 +85,18 @@ def register(app: typer.Typer) -> None:
         """Report each service and the PostgreSQL mode (TimescaleDB or plain); exit 1 if not all up."""
         if not _print_status(_stack(state_dir)):
             raise typer.Exit(1)
+
+    @stack_app.command("mqtt-accounts")
+    def mqtt_accounts(
+        park: Annotated[Path, typer.Option("--park", help="park file whose gateways get accounts")],
+        state_dir: StateDir = None,
+    ) -> None:
+        """Give every enterprise of a park its MQTT gateway account (password generated into the
+        secrets file, never printed) and reload the local broker's password and ACL files."""
+        from ingest.park import load_park
+        from nengtan.mqttauth.store import secrets_file
+
+        stack = _stack(state_dir)
+        names = stack.mosquitto.provision(load_park(park))
+        typer.echo(f"{len(names)} MQTT accounts: {', '.join(names)}")
+        typer.echo(f"passwords in {secrets_file(stack.settings)} (readable by this user only)")

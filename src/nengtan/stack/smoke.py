@@ -59,12 +59,17 @@ def check_mqtt(settings: Settings) -> str:
     host, port = settings.mqtt_host_port
     topic = f"nt/v1/smoke/{uuid.uuid4().hex[:8]}"
     got: queue.Queue[bytes] = queue.Queue()
+    from nengtan.mqttauth import OPS, apply_login, login_for
+
+    login = login_for(settings, OPS)
     sub = mqtt.Client(CallbackAPIVersion.VERSION2)
+    apply_login(sub, login)
     sub.on_message = lambda _c, _u, msg: got.put(bytes(msg.payload))
     sub.connect(host, port)
     sub.subscribe(topic, qos=1)
     sub.loop_start()
     pub = mqtt.Client(CallbackAPIVersion.VERSION2)
+    apply_login(pub, login)
     pub.connect(host, port)
     pub.loop_start()
     try:

@@ -12,6 +12,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
+from pydantic import SecretStr
 
 from adapters.mqtt.adapter import MqttAdapter
 from adapters.mqtt.config import MqttConfig
@@ -19,6 +20,8 @@ from ingest.intake import Intake
 from ingest.park.models import Park
 from ingest.publisher import Publisher
 from ingest.validate import Validator
+from nengtan.mqttauth import ADAPTER, LOADGEN, apply_login, login_for
+from nengtan.settings import Settings
 from nengtan.stack.procs import port_in_use, wait_until
 from nengtan.stack.stack import Stack
 
@@ -31,9 +34,11 @@ is 1 s, and Mosquitto saves once ``last save + interval < now`` in whole seconds
 comes back without the session and this test fails."""
 
 
-def _publish_once(host: str, port: int, topic: str, payload: bytes) -> None:
+def _publish_once(settings: Settings, topic: str, payload: bytes) -> None:
     """One QoS 1 message, acknowledged by the broker, from a client of its own."""
+    host, port = settings.mqtt_host_port
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"pub-{time.time_ns()}")
+    apply_login(client, login_for(settings, LOADGEN))
     client.connect(host, port)
     client.loop_start()
     try:
@@ -51,7 +56,14 @@ def test_a_killed_broker_keeps_the_adapter_session(
     while the broker is down, a second one with the same client id starts after the publish),
     so only the broker's saved session can route it."""
     host, port = local_stack.settings.mqtt_host_port
-    config = MqttConfig(host=host, port=port, client_id=f"restart-{time.time_ns()}")
+    login = login_for(local_stack.settings, ADAPTER)
+    config = MqttConfig(
+        host=host,
+        port=port,
+        client_id=f"restart-{time.time_ns()}",
+        username=login.username if login else None,
+        password=SecretStr(login.password) if login else None,
+    )
     intake = Intake(Validator.for_park(tiny_park), publisher)
     first, second = MqttAdapter(config, intake, tiny_park), MqttAdapter(config, intake, tiny_park)
     first.start()
@@ -72,7 +84,7 @@ def test_a_killed_broker_keeps_the_adapter_session(
         ts = time.time_ns() // 1_000_000 - 1000
         batch = {"schema": "nt.readings/1", "device": "gw1", "seq": 1, "sent_ms": ts,
                  "readings": [{"point": "p.kwh", "ts": ts, "value": 42.5}]}  # fmt: skip
-        _publish_once(host, port, "nt/v1/ent1/gw1/readings", json.dumps(batch).encode())
+        _publish_once(local_stack.settings, "nt/v1/ent1/gw1/readings", json.dumps(batch).encode())
         second.start()
         wait_until(
             lambda: second.status()["connected"],

@@ -21,10 +21,12 @@ from adapters.mqtt.hj212.message import format_data_time
 from adapters.runner import AdapterRunner
 from ingest.contract import TOPIC_DLQ, TOPIC_READINGS
 from ingest.park.loader import parse_park
+from nengtan.mqttauth import gateway_account, login_for
+from nengtan.mqttauth.client import cli_env
 from nengtan.settings import Settings
+from nengtan.stack.mosquitto import MosquittoService
 
 pytestmark = pytest.mark.integration
-
 
 
 def _park(uid: str) -> dict[str, Any]:
@@ -56,6 +58,7 @@ def _park(uid: str) -> dict[str, Any]:
 def _pub(
     settings: Settings, topic: str, *, message: bytes | None = None, file: Path | None = None
 ) -> None:
+    """``mosquitto_pub`` as the topic's enterprise gateway (when the broker wants logins)."""
     host, port = settings.mqtt_host_port
     cmd = [
         shutil.which("mosquitto_pub") or "mosquitto_pub",
@@ -73,7 +76,9 @@ def _pub(
     else:
         assert message is not None
         cmd += ["-s"]
-    subprocess.run(cmd, input=message, check=True, timeout=60)
+    login = login_for(settings, gateway_account(topic.split("/")[2]))
+    with cli_env(login) as env:
+        subprocess.run(cmd, input=message, check=True, timeout=60, env=env)
 
 
 def _payload(letter: dict[str, Any]) -> bytes:
@@ -85,6 +90,7 @@ def test_each_bad_input_is_one_dlq_record_and_good_data_flows(
 ) -> None:
     uid = uuid.uuid4().hex[:8]
     park = parse_park(_park(uid), "dlq")
+    MosquittoService(stack_settings).provision(park)  # its gateway account, if logins are on
     runner = AdapterRunner(park, stack_settings, spool_dir=tmp_path / "spool", protocols=["mqtt"])
     runner.start()
     try:
@@ -206,6 +212,7 @@ def test_broker_restart_reconnects_and_resubscribes(local_stack: Any, tmp_path: 
     settings = local_stack.settings
     uid = uuid.uuid4().hex[:8]
     park = parse_park(_park(uid), "restart")
+    local_stack.mosquitto.provision(park)
     runner = AdapterRunner(park, settings, spool_dir=tmp_path / "spool", protocols=["mqtt"])
     runner.start()
     mqtt = runner.adapters["mqtt"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import time
 from collections.abc import Callable
@@ -292,3 +293,56 @@ def test_a_reconnect_without_the_session_is_counted_and_logged(
     adapter._on_connect(Client(), None, ConnectFlags(session_present=False), None, None)
     assert adapter.status()["sessions_lost"] == 1
     assert "had no session for client" in caplog.text
+
+
+def _pw_adapter(publisher: Publisher, raw: dict[str, Any], **stack_fields: str) -> MqttAdapter:
+    from ingest.park.loader import parse_park
+
+    stack = next(s for e in raw["enterprises"] for s in e.get("stacks", []) if s["id"] == "stk1")
+    stack.update(stack_fields)
+    park = parse_park(raw, "tiny-pw")
+    return MqttAdapter(MqttConfig(), Intake(Validator.for_park(park), publisher), park)
+
+
+@pytest.mark.parametrize("where", ["pw", "pw_env"])
+def test_hj212_pw_checked_per_stack(
+    publisher: Publisher,
+    tiny_park_raw: dict[str, Any],
+    sent: Sent,
+    where: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A stack with a PW in the park takes only messages carrying it; the DLQ reason says the
+    PW was wrong or missing but never shows the given or the expected one."""
+    monkeypatch.setenv("NT_TEST_STK1_PW", "s3cret-Pw")
+    fields = {"pw": "s3cret-Pw"} if where == "pw" else {"pw_env": "NT_TEST_STK1_PW"}
+    adapter = _pw_adapter(publisher, tiny_park_raw, **fields)
+    msg = _minute(_minute_ts(), a05001={"Avg": "9.5", "Flag": "N"})
+    good = encode(dataclasses.replace(msg, pw="s3cret-Pw"))
+    adapter.handle(CEMS, good)
+    batches, dlq = sent()
+    assert len(batches) == 1 and dlq == []
+    wrong = _dlq_reason(adapter, sent, CEMS, encode(msg))  # the factory default 123456
+    assert wrong == "HJ 212 PW wrong: not the access password registered for stack 'stk1'"
+    assert "123456" not in wrong and "s3cret" not in wrong
+    missing = _dlq_reason(adapter, sent, CEMS, encode(dataclasses.replace(msg, pw=None)))
+    assert missing.startswith("HJ 212 PW missing")
+    assert sent() == ([], [])
+
+
+def test_hj212_pw_env_unset_is_a_config_error(
+    publisher: Publisher, tiny_park_raw: dict[str, Any]
+) -> None:
+    from nengtan.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="pw_env NT_TEST_UNSET_PW is not set"):
+        _pw_adapter(publisher, tiny_park_raw, pw_env="NT_TEST_UNSET_PW")
+    with pytest.raises(ConfigError, match="give pw or pw_env, not both"):
+        _pw_adapter(publisher, tiny_park_raw, pw="x", pw_env="NT_TEST_UNSET_PW")
+
+
+def test_stack_without_pw_takes_any(adapter: MqttAdapter, sent: Sent) -> None:
+    msg = _minute(_minute_ts(), a05001={"Avg": "9.5", "Flag": "N"})
+    adapter.handle(CEMS, encode(dataclasses.replace(msg, pw="anything")))
+    batches, dlq = sent()
+    assert len(batches) == 1 and dlq == []
