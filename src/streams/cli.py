@@ -30,14 +30,13 @@ def register(app: typer.Typer) -> None:
 
         Start more workers with the same park and settings to share the partitions.
         """
-        import faust
-
         from ingest.park import load_park
         from nengtan.settings import load_settings
         from streams.app import create_app
         from streams.kafka_topics import ensure_topics
         from streams.points import build_point_table
         from streams.rules import load_rules
+        from streams.runner import StreamWorker
 
         settings = load_settings()
         park = load_park(park_file)
@@ -53,7 +52,7 @@ def register(app: typer.Typer) -> None:
             partitions=settings.kafka_partitions, data_dir=data_dir, app_id=app_id,
             instance_id=instance_id,
         )  # fmt: skip
-        worker = faust.Worker(faust_app, loglevel=loglevel.upper(), quiet=True)
+        worker = StreamWorker(faust_app, loglevel=loglevel.upper(), quiet=True)
         worker.execute_from_commandline()
 
 
