@@ -42,7 +42,7 @@ from streams.commit_watch import CommitWatch, bookkeeping, positions
 from streams.points import PointTable
 from streams.processor import process_batch
 from streams.rules import RuleSet
-from streams.scope_alerts import advance, on_emission, on_seen
+from streams.scope_alerts import MAX_STEPS, advance, on_emission, on_seen
 from streams.seek_guard import hold_until_seek
 from streams.topics import TOPIC_CEMS_HOURLY, TOPIC_FACTS, TOPIC_PARK
 
@@ -254,7 +254,10 @@ def create_app(
             return []
         minutes = state.get("r", {}).get("m", {})
         out = []
-        for end in range(before + MINUTE_MS, after + 1, MINUTE_MS):
+        # at most the minutes ``advance`` judged (a day after a long silence): older ones are
+        # past the rolling minute buckets anyway, and unbounded output stalls the worker
+        first = max(before + MINUTE_MS, after - (MAX_STEPS - 1) * MINUTE_MS)
+        for end in range(first, after + 1, MINUTE_MS):
             start = end - MINUTE_MS
             value = float(minutes.get(str(start), 0.0))
             rec = {"enterprise": enterprise, "start_ms": start, "end_ms": end, "co2e_t": value,

@@ -25,6 +25,13 @@ def register(app: typer.Typer) -> None:
             " restarts): a restarted worker gets its partitions back at once instead of after"
             " the dead member's 60 s session timeout and a rebalance",
         ),
+        long_gap_s: float = typer.Option(
+            3600.0,
+            min=60.0,
+            help="a counter or rate step across a longer gap (s) is booked as one interval"
+            " record with its real start and end (not one record per minute), and raises a"
+            " long_gap anomaly",
+        ),
     ) -> None:
         """Run a stream worker: readings to consumption, emissions, CEMS hours and alerts.
 
@@ -41,6 +48,7 @@ def register(app: typer.Typer) -> None:
         settings = load_settings()
         park = load_park(park_file)
         table = build_point_table(park)
+        table.long_gap_ms = round(long_gap_s * 1000)
         ruleset = load_rules(rules)
         for year in (_this_year(),):
             table.coefficients(year)  # resolve factors now: a bad park fails before consuming

@@ -24,6 +24,7 @@ from accounting.units import integrated_uom
 from accounting.vector import CoefficientTable, PointSpec, build_table
 from ingest.park.models import Park
 from ingest.park.profiles import DeviceProfile, load_profiles
+from streams.counters import LONG_GAP_MS
 
 log = logging.getLogger(__name__)
 F64 = npt.NDArray[np.float64]
@@ -75,6 +76,9 @@ class PointTable:
     points: dict[str, PointInfo]
     stacks: dict[str, StackInfo] = field(default_factory=dict)
     settings: AccountingSettings = field(default_factory=AccountingSettings)
+    long_gap_ms: int | None = LONG_GAP_MS
+    """A counter or rate step longer than this is booked as one interval record and raises a
+    ``long_gap`` anomaly (``streams.counters.book_step``); None: always split by the minute."""
     cems_points: dict[str, tuple[str, str]] = field(init=False)
     """``{stack}.{species}`` point id -> (stack, species)."""
     unaccounted: dict[str, str] = field(init=False)

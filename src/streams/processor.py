@@ -18,7 +18,15 @@ import numpy as np
 
 from streams.alerts import AlertState
 from streams.cems import CemsState, HourlyCems, accept_minute, close_hours
-from streams.counters import PointState, Step, StepKind, close_windows, counter_step, rate_step
+from streams.counters import (
+    PointState,
+    Step,
+    StepKind,
+    book_step,
+    counter_step,
+    is_long,
+    rate_step,
+)
 from streams.device_alerts import (
     Anomaly,
     anomaly_alerts,
@@ -54,7 +62,7 @@ def process_batch(
     alert_state: dict[str, AlertState] = state.setdefault("alerts", {})
     points_state: dict[str, list[Any]] = state.setdefault("points", {})
     cems_state: dict[str, dict[str, Any]] = state.setdefault("cems", {})
-    closed: list[tuple[str, int, float]] = []
+    closed: list[tuple[str, int, int, float]] = []
     touched_stacks: set[str] = set()
     touched: set[str] = set()
     for reading in sorted(batch["readings"], key=lambda r: (r["ts"], r["point"])):
@@ -87,7 +95,10 @@ def process_batch(
             out.anomalies.append(Anomaly(pid, info.enterprise, step.kind.value, ts, value))
         if step.implausible:
             out.anomalies.append(Anomaly(pid, info.enterprise, "implausible_jump", ts, step.amount))
-        closed.extend((pid, start, amount) for start, amount in close_windows(ps, step, MINUTE_MS))
+        if is_long(step, table.long_gap_ms):
+            out.anomalies.append(Anomaly(pid, info.enterprise, "long_gap", ts, step.amount))
+        booked = book_step(ps, step, MINUTE_MS, table.long_gap_ms)
+        closed.extend((pid, start, end, amount) for start, end, amount in booked)
         points_state[pid] = ps.to_list()
         touched.add(pid)
     for pid in sorted(touched):
@@ -95,7 +106,7 @@ def process_batch(
         # up to the latest reading, and the final value of the minute replaces it (same key).
         ps = PointState.from_list(points_state[pid])
         if ps.open_start_ms is not None and ps.open_amount != 0.0:
-            closed.append((pid, ps.open_start_ms, ps.open_amount))
+            closed.append((pid, ps.open_start_ms, ps.open_start_ms + MINUTE_MS, ps.open_amount))
     if closed:
         _convert(table, closed, out)
     for stack in sorted(touched_stacks):
@@ -111,18 +122,20 @@ def process_batch(
     return out
 
 
-def _convert(table: PointTable, closed: list[tuple[str, int, float]], out: Outputs) -> None:
-    """Closed minutes to consumption and emission records, kgce and CO₂e vectorised per year."""
-    by_year: dict[int, list[tuple[str, int, float]]] = {}
+def _convert(
+    table: PointTable, closed: list[tuple[str, int, int, float]], out: Outputs
+) -> None:
+    """Closed minutes (and long-gap intervals) to consumption and emission records, kgce and
+    CO₂e vectorised per year (an interval takes the factors of the year it starts in)."""
+    by_year: dict[int, list[tuple[str, int, int, float]]] = {}
     for item in closed:
         by_year.setdefault(year_of(item[1]), []).append(item)
     for year, items in sorted(by_year.items()):
         ids = [c[0] for c in items]
-        quantities = np.fromiter((c[2] for c in items), dtype=float, count=len(items))
+        quantities = np.fromiter((c[3] for c in items), dtype=float, count=len(items))
         coef, idx, kgce, co2e = table.convert(year, ids, quantities)
-        for i, (pid, start, qty) in enumerate(items):
+        for i, (pid, start, end, qty) in enumerate(items):
             info = table.points[pid]
-            end = start + MINUTE_MS
             out.consumption.append(
                 {
                     "point": pid,
