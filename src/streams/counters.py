@@ -64,11 +64,11 @@ class PointState:
     @classmethod
     def from_list(cls, data: list[float | int | None]) -> PointState:
         ts, value, open_start, open_amount = data
-        return cls(
+        return cls(  # values as stored (``x or 0.0`` would turn a stored -0.0 into 0.0)
             None if ts is None else int(ts),
-            float(value or 0.0),
+            0.0 if value is None else float(value),
             None if open_start is None else int(open_start),
-            float(open_amount or 0.0),
+            0.0 if open_amount is None else float(open_amount),
         )
 
 

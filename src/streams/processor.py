@@ -69,11 +69,8 @@ def process_batch(
         pid, ts, value = reading["point"], int(reading["ts"]), float(reading["value"])
         good = reading.get("q", "good") == "good" and math.isfinite(value)
         if pid in table.cems_points:
-            stack, species = table.cems_points[pid]
-            cs = CemsState.from_dict(cems_state.get(stack))
-            accept_minute(cs, ts, species, value, good)
-            cems_state[stack] = cs.to_dict()
-            touched_stacks.add(stack)
+            accept_cems(table, cems_state, pid, ts, value, good)
+            touched_stacks.add(table.cems_points[pid][0])
             continue
         info = table.points.get(pid)
         if info is None:
@@ -108,8 +105,34 @@ def process_batch(
         if ps.open_start_ms is not None and ps.open_amount != 0.0:
             closed.append((pid, ps.open_start_ms, ps.open_start_ms + MINUTE_MS, ps.open_amount))
     if closed:
-        _convert(table, closed, out)
-    for stack in sorted(touched_stacks):
+        convert(table, closed, out)
+    close_stacks(table, rules, state, touched_stacks, out)
+    out.alerts.extend(anomaly_alerts(rules, out.anomalies, batch, alert_state))
+    return out
+
+
+def accept_cems(
+    table: PointTable,
+    cems_state: dict[str, dict[str, Any]],
+    pid: str,
+    ts: int,
+    value: float,
+    good: bool,
+) -> None:
+    """One CEMS species reading into its stack's minutes."""
+    stack, species = table.cems_points[pid]
+    cs = CemsState.from_dict(cems_state.get(stack))
+    accept_minute(cs, ts, species, value, good)
+    cems_state[stack] = cs.to_dict()
+
+
+def close_stacks(
+    table: PointTable, rules: RuleSet, state: DeviceState, stacks: set[str], out: Outputs
+) -> None:
+    """Stack alerts and the hours that became complete, of the stacks a batch touched."""
+    alert_state: dict[str, AlertState] = state.setdefault("alerts", {})
+    cems_state: dict[str, dict[str, Any]] = state.setdefault("cems", {})
+    for stack in sorted(stacks):
         cs = CemsState.from_dict(cems_state[stack])
         stack_info = table.stacks[stack]
         out.alerts.extend(pollutant_alerts(rules, stack_info, cs, alert_state))
@@ -118,13 +141,9 @@ def process_batch(
         out.alerts.extend(hourly_pollutant_alerts(rules, stack_info, hours, alert_state))
         out.alerts.extend(invalid_hour_alerts(rules, stack_info, hours, alert_state))
         cems_state[stack] = cs.to_dict()
-    out.alerts.extend(anomaly_alerts(rules, out.anomalies, batch, alert_state))
-    return out
 
 
-def _convert(
-    table: PointTable, closed: list[tuple[str, int, int, float]], out: Outputs
-) -> None:
+def convert(table: PointTable, closed: list[tuple[str, int, int, float]], out: Outputs) -> None:
     """Closed minutes (and long-gap intervals) to consumption and emission records, kgce and
     CO₂e vectorised per year (an interval takes the factors of the year it starts in)."""
     by_year: dict[int, list[tuple[str, int, int, float]]] = {}
