@@ -73,14 +73,21 @@ def register_bench(app: typer.Typer) -> None:
         devices: int = typer.Option(200, min=1),
         steps: int = typer.Option(60, min=2, help="batches per device, 10 s apart"),
     ) -> None:
-        """Readings per second through the device processor on one core (no Kafka)."""
+        """Readings per second through the device processor on one core (no Kafka): the
+        per-batch and the columnar path on the same input."""
         from streams.bench import run
 
         r = run(points, devices, steps)
         typer.echo(
-            f"{r['readings']:,.0f} readings in {r['seconds']:.2f} s: "
-            f"{r['readings_per_s']:,.0f} readings/s, {r['batches_per_s']:,.0f} batches/s, "
-            f"{r['records_out']:,.0f} records out"
+            f"per batch (process_batch): {r['readings']:,.0f} readings in {r['seconds']:.2f} s: "
+            f"{r['readings_per_s']:,.0f} readings/s, {r['cpu_us_per_reading']:.2f} us CPU per "
+            f"reading, {r['batches_per_s']:,.0f} batches/s, {r['records_out']:,.0f} records out"
+        )
+        typer.echo(
+            f"columnar (process_group, groups of 500 batches): {r['group_seconds']:.2f} s: "
+            f"{r['group_readings_per_s']:,.0f} readings/s, "
+            f"{r['group_cpu_us_per_reading']:.2f} us CPU per reading, "
+            f"{r['group_records_out']:,.0f} records out"
         )
 
 
