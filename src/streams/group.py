@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from streams.columnar import ANOMALY_KINDS, PointArrays, PointIndex, step_group
+from streams.columnar import ANOMALY_KINDS, F64, I64, PointArrays, PointIndex, step_group
 from streams.device_alerts import Anomaly, anomaly_alerts
 from streams.points import PointTable
 from streams.processor import DeviceState, Outputs, accept_cems, close_stacks, convert
@@ -39,13 +39,12 @@ def process_group(
     out = Outputs()
     # the counter/rate readings of the group, as the scalar path orders them: batch by batch,
     # each batch by (ts, point), equal keys in arrival order
-    keys: dict[tuple[str, int], int] = {}
-    local_global: list[int] = []
-    r_local: list[int] = []
-    r_ts: list[int] = []
-    r_value: list[float] = []
-    r_batch: list[int] = []
-    r_rank: list[int] = []
+    device_no: dict[str, int] = {}
+    r_g: list[int] = []
+    r_ts: list[Any] = []
+    r_value: list[Any] = []
+    r_bad: list[bool] = []
+    lengths: list[int] = []
     per_batch: list[list[Anomaly]] = [[] for _ in batches]
     cems_batches: list[int] = []
     index = ix.index
@@ -54,42 +53,45 @@ def process_group(
         state.setdefault("alerts", {})
         state.setdefault("points", {})
         state.setdefault("cems", {})
-        has_cems = False
-        for r in batch["readings"]:
-            pid = r["point"]
-            g = index.get(pid, -1)
-            if g < 0:
-                if pid in table.cems_points:
-                    has_cems = True
-                elif pid not in table.points:
-                    per_batch[b].append(Anomaly(pid, "", "unknown_point", int(r["ts"]),
+        device_no.setdefault(device, len(device_no))
+        rs = batch["readings"]
+        gs = [index.get(r["point"], -1) for r in rs]
+        if gs and min(gs) < 0:  # CEMS species, gauges, unknown points: the rare path
+            keep = []
+            for g, r in zip(gs, rs, strict=True):
+                if g >= 0:
+                    keep.append(r)
+                elif r["point"] in table.cems_points:
+                    if b not in cems_batches:
+                        cems_batches.append(b)
+                elif r["point"] not in table.points:
+                    per_batch[b].append(Anomaly(r["point"], "", "unknown_point", int(r["ts"]),
                                                 float(r["value"])))  # fmt: skip
-                continue
-            value = float(r["value"])
-            if r.get("q", "good") != "good" or not math.isfinite(value):
-                continue
-            key = (device, g)
-            local = keys.get(key)
-            if local is None:
-                local = keys[key] = len(local_global)
-                local_global.append(g)
-            r_local.append(local)
-            r_ts.append(int(r["ts"]))
-            r_value.append(value)
-            r_batch.append(b)
-            r_rank.append(g)  # point ids are sorted in the index: the rank orders by point
-        if has_cems:
-            cems_batches.append(b)
+            rs = keep
+            gs = [g for g in gs if g >= 0]
+        r_g.extend(gs)
+        r_ts.extend([r["ts"] for r in rs])
+        r_value.extend([r["value"] for r in rs])
+        r_bad.extend([r.get("q", "good") != "good" for r in rs])
+        lengths.append(len(rs))
     if cems_batches:
         _cems(table, rules, states, batches, cems_batches, out)
     # unknown points of a batch: in (ts, point) order, as the scalar path lists them
     for anomalies in per_batch:
         anomalies.sort(key=lambda a: (a.ts_ms, a.point))
-    if r_local:
-        _step(table, ix, states, batches, keys, local_global, out, per_batch,
-              np.array(r_local, np.int64), np.array(r_ts, np.int64),
-              np.array(r_value, np.float64), np.array(r_batch, np.int64),
-              np.array(r_rank, np.int64))  # fmt: skip
+    if r_g:
+        g_arr = np.array(r_g, np.int64)
+        value = np.array(r_value, np.float64)
+        good = ~np.array(r_bad, bool) & np.isfinite(value)
+        batch_no = np.repeat(np.arange(len(lengths)), lengths)
+        dev = np.array([device_no[d] for d, _ in batches], np.int64)[batch_no]
+        ts = np.array(r_ts, np.int64)
+        if not good.all():
+            g_arr, batch_no, dev, ts = g_arr[good], batch_no[good], dev[good], ts[good]
+            value = value[good]
+        if len(g_arr):
+            names = list(device_no)
+            _step(table, ix, states, names, out, per_batch, g_arr, dev, ts, value, batch_no)
     for b, (device, batch) in enumerate(batches):
         out.alerts.extend(anomaly_alerts(rules, per_batch[b], batch, states[device]["alerts"]))
     return out
@@ -123,27 +125,29 @@ def _step(
     table: PointTable,
     ix: PointIndex,
     states: dict[str, DeviceState],
-    batches: Sequence[tuple[str, dict[str, Any]]],
-    keys: dict[tuple[str, int], int],
-    local_global: list[int],
+    names: list[str],
     out: Outputs,
     per_batch: list[list[Anomaly]],
-    local: Any,
-    ts: Any,
-    value: Any,
-    batch: Any,
-    rank: Any,
+    g: I64,
+    dev: I64,
+    ts: I64,
+    value: F64,
+    batch: I64,
 ) -> None:
-    order = np.lexsort((np.arange(len(local)), rank, ts, batch))
+    """The vectorised step over the group's good counter/rate readings. A point's state is
+    per device (the key of the readings), so the step's points are (device, point) pairs."""
+    n = len(ix.ids)
+    pairs, local = np.unique(dev * n + g, return_inverse=True)
+    local = local.reshape(-1).astype(np.int64)
+    order = np.lexsort((np.arange(len(g)), g, ts, batch))  # point ids sorted: g ranks them
     local, ts, value, batch = local[order], ts[order], value[order], batch[order]
-    g = np.array(local_global, np.int64)
-    lix = PointIndex([ix.ids[i] for i in local_global], {}, ix.kind[g], ix.modulus[g],
-                     ix.max_rate_per_h[g])  # fmt: skip
-    arrays = PointArrays.empty(len(local_global))
-    devices = [""] * len(local_global)
-    for (device, gi), li in keys.items():
-        devices[li] = device
-        stored = states[device]["points"].get(ix.ids[gi])
+    pair_g, pair_dev = pairs % n, pairs // n
+    lix = PointIndex([ix.ids[i] for i in pair_g.tolist()], {}, ix.kind[pair_g],
+                     ix.modulus[pair_g], ix.max_rate_per_h[pair_g])  # fmt: skip
+    arrays = PointArrays.empty(len(pairs))
+    devices = [names[d] for d in pair_dev.tolist()]
+    for li, (device, pid) in enumerate(zip(devices, lix.ids, strict=True)):
+        stored = states[device]["points"].get(pid)
         if stored is not None:
             last_ts, last_value, open_start, open_amount = stored
             arrays.has_last[li] = last_ts is not None

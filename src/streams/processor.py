@@ -145,46 +145,52 @@ def close_stacks(
 
 def convert(table: PointTable, closed: list[tuple[str, int, int, float]], out: Outputs) -> None:
     """Closed minutes (and long-gap intervals) to consumption and emission records, kgce and
-    CO₂e vectorised per year (an interval takes the factors of the year it starts in)."""
+    CO₂e vectorised per year (an interval takes the factors of the year it starts in). What
+    is the same for every record of a point and year is looked up once per call."""
     by_year: dict[int, list[tuple[str, int, int, float]]] = {}
+    years: dict[int, int] = {}
     for item in closed:
-        by_year.setdefault(year_of(item[1]), []).append(item)
+        hour = item[1] // 3_600_000  # a year starts on an hour: one lookup per hour met
+        year = years.get(hour)
+        if year is None:
+            year = years[hour] = year_of(item[1])
+        by_year.setdefault(year, []).append(item)
     for year, items in sorted(by_year.items()):
         ids = [c[0] for c in items]
         quantities = np.fromiter((c[3] for c in items), dtype=float, count=len(items))
-        coef, idx, kgce, co2e = table.convert(year, ids, quantities)
-        for i, (pid, start, end, qty) in enumerate(items):
-            info = table.points[pid]
+        _, idx, kgce, co2e = table.convert(year, ids, quantities)
+        for pid, start, end, qty, row, kg, co2e_t in zip(
+            ids, (c[1] for c in items), (c[2] for c in items), (c[3] for c in items),
+            idx.tolist(), kgce.tolist(), co2e.tolist(), strict=True,
+        ):  # fmt: skip
+            enterprise, carrier, uom, emits, category, scope, per_gas, factor_id = (
+                table.record_fields(year, pid, row)
+            )
             out.consumption.append(
                 {
                     "point": pid,
-                    "enterprise": info.enterprise,
-                    "carrier": info.carrier,
+                    "enterprise": enterprise,
+                    "carrier": carrier,
                     "start_ms": start,
                     "end_ms": end,
                     "quantity": qty,
-                    "uom": info.quantity_uom,
-                    "kgce": float(kgce[i]),
+                    "uom": uom,
+                    "kgce": kg,
                 }
             )
-            row = int(idx[i])
-            if not info.inventory or row < 0 or int(coef.scope[row]) == 0:
+            if not emits:
                 continue
-            co2e_t = float(co2e[i])
-            per_gas = coef.coefficients[row].gases_t_per_unit
             out.emissions.append(
                 {
                     "source": pid,
-                    "enterprise": info.enterprise,
-                    "category": coef.category(row),
-                    "scope": int(coef.scope[row]),
+                    "enterprise": enterprise,
+                    "category": category,
+                    "scope": scope,
                     "start_ms": start,
                     "end_ms": end,
                     "co2e_t": co2e_t,
-                    "gases": {g: qty * c for g, c in per_gas.items()}
-                    if per_gas
-                    else {"CO2": co2e_t},
-                    "factor_id": coef.factor_id(row),
+                    "gases": {g: qty * c for g, c in per_gas.items()} if per_gas else {"CO2": co2e_t},
+                    "factor_id": factor_id,
                     "method": "calculated",
                 }
             )
