@@ -2,6 +2,9 @@
 
 - ``devices`` (``nt.readings.v1``, key device): per-device state in a changelogged table
   (co-partitioned with the readings); consumption, emissions, CEMS hours, device-level alerts.
+  A group of up to ``TAKE_MAX`` batches goes through the columnar core in one step
+  (``streams.group``); a group it cannot take whole is processed batch by batch
+  (``processor.process_batch``), so one bad batch goes to the dead-letter topic alone.
 - ``enterprises`` (``nt.emissions.v1`` + facts, key enterprise): rolling aggregates and the
   enterprise rules.
 - ``park`` (park topic, key park id): park rolling aggregates and park rules.
@@ -26,6 +29,7 @@ from pathlib import Path
 from typing import Any, NoReturn, cast
 
 import faust
+import orjson
 from faust.types import EventT
 
 from ingest.contract import (
@@ -38,11 +42,13 @@ from ingest.contract import (
     dumps,
 )
 from ingest.park.models import Park
+from streams.columnar import PointIndex
 from streams.commit_watch import CommitWatch, bookkeeping, positions
+from streams.group import process_group
 from streams.points import PointTable
-from streams.processor import process_batch
+from streams.processor import Outputs, process_batch
 from streams.rules import RuleSet
-from streams.scope_alerts import advance, on_emission, on_seen
+from streams.scope_alerts import MAX_STEPS, advance, on_emission, on_seen
 from streams.seek_guard import hold_until_seek
 from streams.topics import TOPIC_CEMS_HOURLY, TOPIC_FACTS, TOPIC_PARK
 
@@ -123,6 +129,7 @@ def create_app(
     scope_state = app.Table("nt-streams-enterprise", default=dict, partitions=partitions)
     park_state = app.Table("nt-streams-park", default=dict, partitions=partitions)
     tz = rules.timezone_offset_ms
+    index = PointIndex.of(table)
     stats = {"batches": 0, "stale": 0, "consumption": 0, "alerts": 0}
 
     async def deliver(futures: list[Awaitable[Any]]) -> None:
@@ -159,18 +166,82 @@ def create_app(
     async def devices(stream: faust.StreamT[bytes]) -> None:
         async for events in _groups(stream):
             working: Working = {}
-            futures: list[Awaitable[Any]] = []
-            for event in events:
-                futures.extend(await device_event(event, working))
+            futures = await device_group(events, working)
             await deliver(futures)
             await deliver(_store(device_state, working))
+
+    async def device_group(
+        events: Sequence[EventT[bytes]], working: Working
+    ) -> list[Awaitable[Any]]:
+        """A group of reading batches through the columnar core (``streams.group``): their
+        outputs sent (not yet acknowledged), the devices' new states kept in ``working``. If
+        the group cannot be processed as a whole (a batch the processor rejects), it is
+        processed batch by batch, so only the bad batch goes to the dead-letter topic."""
+        batches: list[tuple[str, dict[str, Any]]] = []
+        taken: list[EventT[bytes]] = []
+        for event in events:
+            raw = event.value or b""
+            try:
+                batch = _loads(raw)
+                device = str(batch["device"])
+                if not isinstance(batch["readings"], list):
+                    raise TypeError("`readings` is not a list")
+            except (ValueError, KeyError, TypeError) as exc:
+                await reject("streams", f"reading batch not readable: {exc}", raw)
+                continue
+            batches.append((device, batch))
+            taken.append(event)
+        states: dict[str, dict[str, Any]] = {}
+        for device, _ in batches:
+            if device not in states:
+                states[device] = _fresh_device(device_state[device])
+        try:
+            out = process_group(table, index, rules, states, batches)
+        except Exception:  # some batch is bad: find it the slow way
+            log.warning("a group of %d reading batches is processed batch by batch",
+                        len(batches), exc_info=True)  # fmt: skip
+            futures: list[Awaitable[Any]] = []
+            for event in taken:
+                futures.extend(await device_event(event, working))
+            return futures
+        latest: dict[str, int] = {}
+        for (device, batch), event in zip(batches, taken, strict=True):
+            working[device] = (states[device], event)
+            ts = max((int(r["ts"]) for r in batch["readings"]), default=None)
+            if ts is not None:
+                latest[device] = max(ts, latest.get(device, ts))
+        futures = await send_outputs(out)
+        for device, ts in latest.items():
+            enterprise = _device_enterprise(park, device)
+            if enterprise is not None:
+                fact = {"kind": "seen", "device": device, "ts": ts}
+                futures.append(await send(facts, enterprise, fact))
+        stats["batches"] += len(batches)
+        stats["stale"] += out.stale
+        stats["consumption"] += len(out.consumption)
+        stats["alerts"] += len(out.alerts)
+        return futures
+
+    async def send_outputs(out: Outputs) -> list[Awaitable[Any]]:
+        futures: list[Awaitable[Any]] = []
+        for c in out.consumption:
+            futures.append(await send(consumption, c["point"], c))
+        for e in out.emissions:
+            futures.append(await send(emissions, e["enterprise"], e))
+        for h in out.cems_hours:
+            futures.append(await send(cems_hourly, h.stack, h.to_dict()))
+            if h.valid or h.substitution not in (None, "provisional"):
+                futures.append(await send(emissions, h.enterprise, _measured(h)))
+        for a in out.alerts:
+            futures.append(await send(alerts, _alert_key(a, table), a))
+        return futures
 
     async def device_event(event: EventT[bytes], working: Working) -> list[Awaitable[Any]]:
         """One reading batch: its outputs sent (not yet acknowledged), the device's new state
         kept in ``working`` (written to the table only after every output is acknowledged)."""
         raw = event.value or b""
         try:
-            batch = json.loads(raw)
+            batch = _loads(raw)
             device = str(batch["device"])
             if not isinstance(batch["readings"], list):
                 raise TypeError("`readings` is not a list")
@@ -185,17 +256,7 @@ def create_app(
             await reject("streams", f"reading batch could not be processed: {exc!r}", raw)
             return []
         working[device] = (state, event)
-        futures: list[Awaitable[Any]] = []
-        for c in out.consumption:
-            futures.append(await send(consumption, c["point"], c))
-        for e in out.emissions:
-            futures.append(await send(emissions, e["enterprise"], e))
-        for h in out.cems_hours:
-            futures.append(await send(cems_hourly, h.stack, h.to_dict()))
-            if h.valid or h.substitution not in (None, "provisional"):
-                futures.append(await send(emissions, h.enterprise, _measured(h)))
-        for a in out.alerts:
-            futures.append(await send(alerts, _alert_key(a, table), a))
+        futures = await send_outputs(out)
         enterprise = _device_enterprise(park, device)
         latest = max((int(r["ts"]) for r in batch["readings"]), default=None)
         if enterprise is not None and latest is not None:
@@ -254,7 +315,10 @@ def create_app(
             return []
         minutes = state.get("r", {}).get("m", {})
         out = []
-        for end in range(before + MINUTE_MS, after + 1, MINUTE_MS):
+        # at most the minutes ``advance`` judged (a day after a long silence): older ones are
+        # past the rolling minute buckets anyway, and unbounded output stalls the worker
+        first = max(before + MINUTE_MS, after - (MAX_STEPS - 1) * MINUTE_MS)
+        for end in range(first, after + 1, MINUTE_MS):
             start = end - MINUTE_MS
             value = float(minutes.get(str(start), 0.0))
             rec = {"enterprise": enterprise, "start_ms": start, "end_ms": end, "co2e_t": value,
@@ -341,6 +405,23 @@ def _fresh(stored: dict[str, Any]) -> dict[str, Any]:
     it was set: Faust serialises the changelog record later, when its buffer flushes, and a
     value changed in place would reach the changelog ahead of outputs not yet delivered."""
     return copy.deepcopy(stored)
+
+
+def _fresh_device(stored: dict[str, Any]) -> dict[str, Any]:
+    """A device state to work on (see ``_fresh``) without copying every point's entry:
+    ``process_group`` replaces the entries it changes and never changes one in place."""
+    fresh = {k: copy.deepcopy(v) for k, v in stored.items() if k != "points"}
+    fresh["points"] = dict(stored.get("points", {}))
+    return fresh
+
+
+def _loads(raw: bytes) -> Any:
+    """JSON with orjson; the stdlib for what orjson refuses (``NaN``/``Infinity`` tokens, which
+    ``json.dumps`` writes for non-finite values)."""
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return json.loads(raw)
 
 
 def _measured(h: Any) -> dict[str, Any]:

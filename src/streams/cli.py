@@ -25,23 +25,30 @@ def register(app: typer.Typer) -> None:
             " restarts): a restarted worker gets its partitions back at once instead of after"
             " the dead member's 60 s session timeout and a rebalance",
         ),
+        long_gap_s: float = typer.Option(
+            3600.0,
+            min=60.0,
+            help="a counter or rate step across a longer gap (s) is booked as one interval"
+            " record with its real start and end (not one record per minute), and raises a"
+            " long_gap anomaly",
+        ),
     ) -> None:
         """Run a stream worker: readings to consumption, emissions, CEMS hours and alerts.
 
         Start more workers with the same park and settings to share the partitions.
         """
-        import faust
-
         from ingest.park import load_park
         from nengtan.settings import load_settings
         from streams.app import create_app
         from streams.kafka_topics import ensure_topics
         from streams.points import build_point_table
         from streams.rules import load_rules
+        from streams.runner import StreamWorker
 
         settings = load_settings()
         park = load_park(park_file)
         table = build_point_table(park)
+        table.long_gap_ms = round(long_gap_s * 1000)
         ruleset = load_rules(rules)
         for year in (_this_year(),):
             table.coefficients(year)  # resolve factors now: a bad park fails before consuming
@@ -53,7 +60,7 @@ def register(app: typer.Typer) -> None:
             partitions=settings.kafka_partitions, data_dir=data_dir, app_id=app_id,
             instance_id=instance_id,
         )  # fmt: skip
-        worker = faust.Worker(faust_app, loglevel=loglevel.upper(), quiet=True)
+        worker = StreamWorker(faust_app, loglevel=loglevel.upper(), quiet=True)
         worker.execute_from_commandline()
 
 
@@ -66,14 +73,21 @@ def register_bench(app: typer.Typer) -> None:
         devices: int = typer.Option(200, min=1),
         steps: int = typer.Option(60, min=2, help="batches per device, 10 s apart"),
     ) -> None:
-        """Readings per second through the device processor on one core (no Kafka)."""
+        """Readings per second through the device processor on one core (no Kafka): the
+        per-batch and the columnar path on the same input."""
         from streams.bench import run
 
         r = run(points, devices, steps)
         typer.echo(
-            f"{r['readings']:,.0f} readings in {r['seconds']:.2f} s: "
-            f"{r['readings_per_s']:,.0f} readings/s, {r['batches_per_s']:,.0f} batches/s, "
-            f"{r['records_out']:,.0f} records out"
+            f"per batch (process_batch): {r['readings']:,.0f} readings in {r['seconds']:.2f} s: "
+            f"{r['readings_per_s']:,.0f} readings/s, {r['cpu_us_per_reading']:.2f} us CPU per "
+            f"reading, {r['batches_per_s']:,.0f} batches/s, {r['records_out']:,.0f} records out"
+        )
+        typer.echo(
+            f"columnar (process_group, groups of 500 batches): {r['group_seconds']:.2f} s: "
+            f"{r['group_readings_per_s']:,.0f} readings/s, "
+            f"{r['group_cpu_us_per_reading']:.2f} us CPU per reading, "
+            f"{r['group_records_out']:,.0f} records out"
         )
 
 

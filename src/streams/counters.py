@@ -11,9 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from streams.windows import split_linear, window_start
+from streams.windows import HOUR_MS, split_linear, window_start
 
 MS_PER_HOUR = 3_600_000.0
+LONG_GAP_MS = HOUR_MS
+"""Default bound above which a step is booked as one interval record (``book_step``)."""
 
 
 class StepKind(StrEnum):
@@ -62,11 +64,11 @@ class PointState:
     @classmethod
     def from_list(cls, data: list[float | int | None]) -> PointState:
         ts, value, open_start, open_amount = data
-        return cls(
+        return cls(  # values as stored (``x or 0.0`` would turn a stored -0.0 into 0.0)
             None if ts is None else int(ts),
-            float(value or 0.0),
+            0.0 if value is None else float(value),
             None if open_start is None else int(open_start),
-            float(open_amount or 0.0),
+            0.0 if open_amount is None else float(open_amount),
         )
 
 
@@ -147,3 +149,37 @@ def close_windows(state: PointState, step: Step, size_ms: int) -> list[tuple[int
     if state.open_start_ms is None:
         state.open_start_ms = window_start(step.t1_ms, size_ms)
     return closed
+
+
+Booked = tuple[int, int, float]
+"""A closed interval of one point: ``(start_ms, end_ms, amount)``."""
+
+
+def book_step(
+    state: PointState, step: Step, size_ms: int, long_gap_ms: int | None = LONG_GAP_MS
+) -> list[Booked]:
+    """``close_windows`` with a bound on the output: a step spanning more than ``long_gap_ms``
+    (a point silent for that long, or a clock jump) is booked as **one** interval record
+    ``[t0, t1)`` with the step's whole amount, after the window that was open at ``t0``
+    (closed as it stood); the window of ``t1`` opens empty. Otherwise the step is split over
+    windows as ``close_windows`` does. Totals telescope either way; only how a long step is
+    spread differs (one record instead of one per window, which after a gap of months was
+    hundreds of thousands of records).
+    """
+    if not is_long(step, long_gap_ms):
+        return [(s, s + size_ms, a) for s, a in close_windows(state, step, size_ms)]
+    out: list[Booked] = []
+    if state.open_start_ms is not None:
+        out.append((state.open_start_ms, state.open_start_ms + size_ms, state.open_amount))
+    out.append((step.t0_ms, step.t1_ms, step.amount))
+    state.open_start_ms, state.open_amount = window_start(step.t1_ms, size_ms), 0.0
+    return out
+
+
+def is_long(step: Step, long_gap_ms: int | None) -> bool:
+    """Whether ``book_step`` books this step as one interval record."""
+    return (
+        long_gap_ms is not None
+        and step.t1_ms - step.t0_ms > long_gap_ms
+        and step.kind not in (StepKind.STALE, StepKind.BAD, StepKind.FIRST)
+    )

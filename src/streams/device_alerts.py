@@ -32,7 +32,7 @@ class Anomaly:
     point: str
     enterprise: str
     kind: str
-    """``reset``, ``rollover``, ``implausible_jump``, ``unknown_point``."""
+    """``reset``, ``rollover``, ``implausible_jump``, ``long_gap``, ``unknown_point``."""
     ts_ms: int
     value: float
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -24,6 +25,7 @@ from accounting.units import integrated_uom
 from accounting.vector import CoefficientTable, PointSpec, build_table
 from ingest.park.models import Park
 from ingest.park.profiles import DeviceProfile, load_profiles
+from streams.counters import LONG_GAP_MS
 
 log = logging.getLogger(__name__)
 F64 = npt.NDArray[np.float64]
@@ -67,6 +69,21 @@ class StackInfo:
     limits_mg_m3: dict[str, float] = field(default_factory=dict)
 
 
+class RecordFields(NamedTuple):
+    """The fields of a point's consumption and emission records that depend on the point and
+    the year only (``PointTable.record_fields``)."""
+
+    enterprise: str
+    carrier: str
+    uom: str
+    emits: bool
+    """An inventory point with coefficients and a scope: it gets emission records."""
+    category: str
+    scope: int
+    gases_t_per_unit: dict[str, float]
+    factor_id: str
+
+
 @dataclass(slots=True)
 class PointTable:
     """Points and stacks by id, and the accounting coefficients per year."""
@@ -75,6 +92,9 @@ class PointTable:
     points: dict[str, PointInfo]
     stacks: dict[str, StackInfo] = field(default_factory=dict)
     settings: AccountingSettings = field(default_factory=AccountingSettings)
+    long_gap_ms: int | None = LONG_GAP_MS
+    """A counter or rate step longer than this is booked as one interval record and raises a
+    ``long_gap`` anomaly (``streams.counters.book_step``); None: always split by the minute."""
     cems_points: dict[str, tuple[str, str]] = field(init=False)
     """``{stack}.{species}`` point id -> (stack, species)."""
     unaccounted: dict[str, str] = field(init=False)
@@ -82,6 +102,7 @@ class PointTable:
     their consumption is recorded with kgce 0 and no emission record)."""
     _accounted: list[str] = field(init=False)
     _by_year: dict[int, CoefficientTable] = field(init=False)
+    _fixed: dict[tuple[int, str], RecordFields] = field(init=False)
 
     def __post_init__(self) -> None:
         self.cems_points = {
@@ -91,7 +112,25 @@ class PointTable:
             p for p, i in self.points.items() if i.kind != "gauge" and i.carrier and i.use
         )
         self._by_year = {}
+        self._fixed = {}
         self.unaccounted = {}
+
+    def record_fields(self, year: int, point: str, row: int) -> RecordFields:
+        """What every consumption and emission record of a point in a year shares (its row in
+        that year's coefficient table is ``row``), looked up once."""
+        key = (year, point)
+        fields = self._fixed.get(key)
+        if fields is None:
+            info = self.points[point]
+            coef = self.coefficients(year)
+            emits = info.inventory and row >= 0 and int(coef.scope[row]) != 0
+            fields = self._fixed[key] = RecordFields(
+                info.enterprise, info.carrier, info.quantity_uom, emits,
+                coef.category(row) if emits else "", int(coef.scope[row]) if emits else 0,
+                dict(coef.coefficients[row].gases_t_per_unit) if emits else {},
+                coef.factor_id(row) if emits else "",
+            )  # fmt: skip
+        return fields
 
     def coefficients(self, year: int) -> CoefficientTable:
         """The accounting engine's coefficient table for one year (built on first use)."""

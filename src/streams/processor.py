@@ -18,7 +18,15 @@ import numpy as np
 
 from streams.alerts import AlertState
 from streams.cems import CemsState, HourlyCems, accept_minute, close_hours
-from streams.counters import PointState, Step, StepKind, close_windows, counter_step, rate_step
+from streams.counters import (
+    PointState,
+    Step,
+    StepKind,
+    book_step,
+    counter_step,
+    is_long,
+    rate_step,
+)
 from streams.device_alerts import (
     Anomaly,
     anomaly_alerts,
@@ -54,18 +62,15 @@ def process_batch(
     alert_state: dict[str, AlertState] = state.setdefault("alerts", {})
     points_state: dict[str, list[Any]] = state.setdefault("points", {})
     cems_state: dict[str, dict[str, Any]] = state.setdefault("cems", {})
-    closed: list[tuple[str, int, float]] = []
+    closed: list[tuple[str, int, int, float]] = []
     touched_stacks: set[str] = set()
     touched: set[str] = set()
     for reading in sorted(batch["readings"], key=lambda r: (r["ts"], r["point"])):
         pid, ts, value = reading["point"], int(reading["ts"]), float(reading["value"])
         good = reading.get("q", "good") == "good" and math.isfinite(value)
         if pid in table.cems_points:
-            stack, species = table.cems_points[pid]
-            cs = CemsState.from_dict(cems_state.get(stack))
-            accept_minute(cs, ts, species, value, good)
-            cems_state[stack] = cs.to_dict()
-            touched_stacks.add(stack)
+            accept_cems(table, cems_state, pid, ts, value, good)
+            touched_stacks.add(table.cems_points[pid][0])
             continue
         info = table.points.get(pid)
         if info is None:
@@ -87,7 +92,10 @@ def process_batch(
             out.anomalies.append(Anomaly(pid, info.enterprise, step.kind.value, ts, value))
         if step.implausible:
             out.anomalies.append(Anomaly(pid, info.enterprise, "implausible_jump", ts, step.amount))
-        closed.extend((pid, start, amount) for start, amount in close_windows(ps, step, MINUTE_MS))
+        if is_long(step, table.long_gap_ms):
+            out.anomalies.append(Anomaly(pid, info.enterprise, "long_gap", ts, step.amount))
+        booked = book_step(ps, step, MINUTE_MS, table.long_gap_ms)
+        closed.extend((pid, start, end, amount) for start, end, amount in booked)
         points_state[pid] = ps.to_list()
         touched.add(pid)
     for pid in sorted(touched):
@@ -95,10 +103,36 @@ def process_batch(
         # up to the latest reading, and the final value of the minute replaces it (same key).
         ps = PointState.from_list(points_state[pid])
         if ps.open_start_ms is not None and ps.open_amount != 0.0:
-            closed.append((pid, ps.open_start_ms, ps.open_amount))
+            closed.append((pid, ps.open_start_ms, ps.open_start_ms + MINUTE_MS, ps.open_amount))
     if closed:
-        _convert(table, closed, out)
-    for stack in sorted(touched_stacks):
+        convert(table, closed, out)
+    close_stacks(table, rules, state, touched_stacks, out)
+    out.alerts.extend(anomaly_alerts(rules, out.anomalies, batch, alert_state))
+    return out
+
+
+def accept_cems(
+    table: PointTable,
+    cems_state: dict[str, dict[str, Any]],
+    pid: str,
+    ts: int,
+    value: float,
+    good: bool,
+) -> None:
+    """One CEMS species reading into its stack's minutes."""
+    stack, species = table.cems_points[pid]
+    cs = CemsState.from_dict(cems_state.get(stack))
+    accept_minute(cs, ts, species, value, good)
+    cems_state[stack] = cs.to_dict()
+
+
+def close_stacks(
+    table: PointTable, rules: RuleSet, state: DeviceState, stacks: set[str], out: Outputs
+) -> None:
+    """Stack alerts and the hours that became complete, of the stacks a batch touched."""
+    alert_state: dict[str, AlertState] = state.setdefault("alerts", {})
+    cems_state: dict[str, dict[str, Any]] = state.setdefault("cems", {})
+    for stack in sorted(stacks):
         cs = CemsState.from_dict(cems_state[stack])
         stack_info = table.stacks[stack]
         out.alerts.extend(pollutant_alerts(rules, stack_info, cs, alert_state))
@@ -107,52 +141,56 @@ def process_batch(
         out.alerts.extend(hourly_pollutant_alerts(rules, stack_info, hours, alert_state))
         out.alerts.extend(invalid_hour_alerts(rules, stack_info, hours, alert_state))
         cems_state[stack] = cs.to_dict()
-    out.alerts.extend(anomaly_alerts(rules, out.anomalies, batch, alert_state))
-    return out
 
 
-def _convert(table: PointTable, closed: list[tuple[str, int, float]], out: Outputs) -> None:
-    """Closed minutes to consumption and emission records, kgce and CO₂e vectorised per year."""
-    by_year: dict[int, list[tuple[str, int, float]]] = {}
+def convert(table: PointTable, closed: list[tuple[str, int, int, float]], out: Outputs) -> None:
+    """Closed minutes (and long-gap intervals) to consumption and emission records, kgce and
+    CO₂e vectorised per year (an interval takes the factors of the year it starts in). What
+    is the same for every record of a point and year is looked up once per call."""
+    by_year: dict[int, list[tuple[str, int, int, float]]] = {}
+    years: dict[int, int] = {}
     for item in closed:
-        by_year.setdefault(year_of(item[1]), []).append(item)
+        hour = item[1] // 3_600_000  # a year starts on an hour: one lookup per hour met
+        year = years.get(hour)
+        if year is None:
+            year = years[hour] = year_of(item[1])
+        by_year.setdefault(year, []).append(item)
     for year, items in sorted(by_year.items()):
         ids = [c[0] for c in items]
-        quantities = np.fromiter((c[2] for c in items), dtype=float, count=len(items))
-        coef, idx, kgce, co2e = table.convert(year, ids, quantities)
-        for i, (pid, start, qty) in enumerate(items):
-            info = table.points[pid]
-            end = start + MINUTE_MS
+        quantities = np.fromiter((c[3] for c in items), dtype=float, count=len(items))
+        _, idx, kgce, co2e = table.convert(year, ids, quantities)
+        for pid, start, end, qty, row, kg, co2e_t in zip(
+            ids, (c[1] for c in items), (c[2] for c in items), (c[3] for c in items),
+            idx.tolist(), kgce.tolist(), co2e.tolist(), strict=True,
+        ):  # fmt: skip
+            enterprise, carrier, uom, emits, category, scope, per_gas, factor_id = (
+                table.record_fields(year, pid, row)
+            )
             out.consumption.append(
                 {
                     "point": pid,
-                    "enterprise": info.enterprise,
-                    "carrier": info.carrier,
+                    "enterprise": enterprise,
+                    "carrier": carrier,
                     "start_ms": start,
                     "end_ms": end,
                     "quantity": qty,
-                    "uom": info.quantity_uom,
-                    "kgce": float(kgce[i]),
+                    "uom": uom,
+                    "kgce": kg,
                 }
             )
-            row = int(idx[i])
-            if not info.inventory or row < 0 or int(coef.scope[row]) == 0:
+            if not emits:
                 continue
-            co2e_t = float(co2e[i])
-            per_gas = coef.coefficients[row].gases_t_per_unit
             out.emissions.append(
                 {
                     "source": pid,
-                    "enterprise": info.enterprise,
-                    "category": coef.category(row),
-                    "scope": int(coef.scope[row]),
+                    "enterprise": enterprise,
+                    "category": category,
+                    "scope": scope,
                     "start_ms": start,
                     "end_ms": end,
                     "co2e_t": co2e_t,
-                    "gases": {g: qty * c for g, c in per_gas.items()}
-                    if per_gas
-                    else {"CO2": co2e_t},
-                    "factor_id": coef.factor_id(row),
+                    "gases": {g: qty * c for g, c in per_gas.items()} if per_gas else {"CO2": co2e_t},
+                    "factor_id": factor_id,
                     "method": "calculated",
                 }
             )

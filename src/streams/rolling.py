@@ -27,11 +27,23 @@ crash what they sent just before it. A device silent for longer than this has it
 minute counted again in the rolling sums (never in the database, which upserts)."""
 
 
-def book(state: RollingState, source: str, start_ms: int, value: float, tz_ms: int) -> None:
-    """Add (or correct) one source's value for the minute starting at ``start_ms``."""
+def book(
+    state: RollingState,
+    source: str,
+    start_ms: int,
+    value: float,
+    tz_ms: int,
+    end_ms: int | None = None,
+) -> None:
+    """Add (or correct) one source's value for the minute starting at ``start_ms``.
+
+    A record longer than a minute (a long-gap interval, ``streams.counters.book_step``) is
+    booked whole on the minute it starts in, as the database's rollups do, under a key of its
+    own: it never replaces the minute record of the same source and start minute."""
     minute = window_start(start_ms, MINUTE_MS)
     booked: dict[str, float] = state.setdefault("b", {})
-    key = f"{source}|{minute}"
+    long = end_ms is not None and end_ms - start_ms != MINUTE_MS
+    key = f"{source}|{start_ms}-{end_ms}|{minute}" if long else f"{source}|{minute}"
     delta = value - booked.get(key, 0.0)
     booked[key] = value
     for name, bucket in (

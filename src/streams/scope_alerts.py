@@ -28,7 +28,7 @@ def on_emission(state: ScopeState, rec: Record, tz_ms: int) -> None:
     if rec.get("method") != "calculated":
         return
     book(state.setdefault("r", {}), str(rec["source"]), int(rec["start_ms"]), float(rec["co2e_t"]),
-         tz_ms)  # fmt: skip
+         tz_ms, int(rec["end_ms"]))  # fmt: skip
     _watermark(state, int(rec["end_ms"]))
 
 

@@ -167,3 +167,50 @@ def test_clock_hour_average_above_limit_raises_at_hour_end_and_clears_next_hour(
         ("cleared", T0 + 7_200_000),
     ]
     assert hourly[0]["value"] == pytest.approx(60.0) and hourly[0]["severity"] == "critical"
+
+
+DAY = 86_400_000
+
+
+@pytest.mark.parametrize("point", ["e.kwh", "e.kw"])
+def test_a_reading_after_300_days_is_one_interval_record_and_an_anomaly(point: str) -> None:
+    """A step across a gap above the bound (1 h) is booked as one record [t0, t1) with the
+    whole amount, after the minute open at t0, and raises a ``long_gap`` anomaly; split by the
+    minute it would have been 432,000 records (the worker stalled on such a reading)."""
+    table, rules, state = make_table(), load_rules(), {}
+    process_batch(table, rules, state, batch("m", 0, [(point, T0 + 5_000, 100.0)]))
+    process_batch(table, rules, state, batch("m", 1, [(point, T0 + 35_000, 110.0)]))
+    late = T0 + 35_000 + 300 * DAY
+    out = process_batch(table, rules, state, batch("m", 2, [(point, late, 130.0)]))
+    spans = sorted((c["start_ms"], c["end_ms"]) for c in out.consumption)
+    assert spans == [(T0, T0 + MIN), (T0 + 35_000, late)]
+    amounts = {(c["start_ms"], c["end_ms"]): c["quantity"] for c in out.consumption}
+    if point == "e.kwh":
+        assert amounts[(T0 + 35_000, late)] == pytest.approx(20.0)
+    else:  # 110 kW held for 300 days
+        assert amounts[(T0 + 35_000, late)] == pytest.approx(110.0 * 300 * 24)
+    assert [a.kind for a in out.anomalies] == ["long_gap"]
+    assert [a["metric"] for a in out.alerts] == ["counter_long_gap"]
+    assert all(a["state"] == "raised" for a in out.alerts)
+    # the window of the late reading opens empty; the next minute closes from there
+    nxt = process_batch(table, rules, state, batch("m", 3, [(point, late + MIN, 131.0)]))
+    assert all(c["end_ms"] - c["start_ms"] == MIN for c in nxt.consumption)
+    assert len(nxt.consumption) <= 2
+
+
+def test_the_gap_bound_is_configurable_and_none_splits_by_the_minute() -> None:
+    table, rules, state = make_table(), load_rules(), {}
+    table.long_gap_ms = None
+    process_batch(table, rules, state, batch("m", 0, [("e.kwh", T0, 0.0)]))
+    out = process_batch(table, rules, state, batch("m", 1, [("e.kwh", T0 + 3 * 3_600_000, 180.0)]))
+    assert len(out.consumption) == 3 * 60  # every minute closed (the open one is empty)
+    assert not out.anomalies
+    table, state = make_table(), {}
+    table.long_gap_ms = 30 * MIN
+    process_batch(table, rules, state, batch("m", 0, [("e.kwh", T0, 0.0)]))
+    out = process_batch(table, rules, state, batch("m", 1, [("e.kwh", T0 + 31 * MIN, 31.0)]))
+    assert [(c["start_ms"], c["end_ms"]) for c in out.consumption] == [
+        (T0, T0 + MIN),
+        (T0, T0 + 31 * MIN),
+    ]
+    assert math.fsum(c["quantity"] for c in out.consumption) == pytest.approx(31.0)

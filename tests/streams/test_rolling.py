@@ -56,3 +56,13 @@ def test_enterprise_rules_on_event_time() -> None:
     assert co2[0]["severity"] == "warning" and co2[0]["ts"] == T0 + (51 + 5) * 60_000
     silent = [a for a in out if a["rule_id"] == "device-silent-10m"]
     assert silent == []
+
+
+def test_an_interval_record_is_booked_beside_the_minute_of_its_start() -> None:
+    """A long-gap interval starting in the minute of a minute record of the same source adds
+    to it (its own key), and a re-sent interval changes nothing."""
+    st: dict[str, object] = {}
+    book(st, "a", T0, 1.0, TZ, T0 + 60_000)
+    book(st, "a", T0 + 5_000, 10.0, TZ, T0 + 2 * H)
+    book(st, "a", T0 + 5_000, 10.0, TZ, T0 + 2 * H)
+    assert sums(st, T0 + 60_000, TZ)["last_hour"] == pytest.approx(11.0)
