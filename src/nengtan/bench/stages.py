@@ -181,28 +181,44 @@ def sink_cost(dsn: str, batches: int, points: int = 100, *, direct: bool) -> Sin
 
 
 def copy_readings_binary(dsn: str, rows: int, point_count: int = 20_000) -> Rate:
-    """Binary COPY of ``rows`` readings straight into ``readings_raw`` (rows prepared before
-    the clock starts, as ``limits.copy_readings_direct`` prepares its text)."""
+    """Binary COPY of ``rows`` readings straight into ``readings_raw``, the COPY stream
+    encoded before the clock starts (as ``limits.copy_readings_direct`` prepares its text), so
+    that the figure is the server's, not a client encoder's."""
     from store.sink import PG_EPOCH_MS
 
-    data = []
-    for i in range(rows):
-        p, k = i % point_count, i // point_count
-        us = (T0_MS + k * 1000 - PG_EPOCH_MS) * 1000
-        data.append((f"bench.p{p}", us, i * 0.5, "good", "bench-gw", k, us))
+    data = _binary_copy_stream(
+        (f"bench.p{i % point_count}", (T0_MS + (i // point_count) * 1000 - PG_EPOCH_MS) * 1000,
+         i * 0.5, "good", "bench-gw", i // point_count)
+        for i in range(rows)
+    )  # fmt: skip
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("DELETE FROM readings_raw WHERE device = 'bench-gw'")
         began = time.perf_counter()
-        with conn.transaction(), conn.cursor() as cur, cur.copy(
+        sql = (
             "COPY readings_raw (point, ts, value, q, device, seq, sent_ts) FROM STDIN"
             " (FORMAT BINARY)"
-        ) as copy:
-            copy.set_types(["text", "int8", "float8", "text", "text", "int8", "int8"])
-            for row in data:
-                copy.write_row(row)
+        )
+        with conn.transaction(), conn.cursor() as cur, cur.copy(sql) as copy:
+            copy.write(data)
         seconds = time.perf_counter() - began
         conn.execute("DELETE FROM readings_raw WHERE device = 'bench-gw'")
     return Rate(rows, seconds)
+
+
+def _binary_copy_stream(rows: Any) -> bytes:
+    """PostgreSQL's binary COPY format (header, tuples, trailer) for readings rows
+    ``(point, ts_us_since_2000, value, q, device, seq)`` (``sent_ts`` = ``ts``)."""
+    import struct
+
+    out = [b"PGCOPY\n\xff\r\n\x00", struct.pack("!ii", 0, 0)]
+    for point, us, value, q, device, seq in rows:
+        p, qq, d = point.encode(), q.encode(), device.encode()
+        out.append(
+            struct.pack(f"!hi{len(p)}siqidi{len(qq)}si{len(d)}siqiq",
+                        7, len(p), p, 8, us, 8, value, len(qq), qq, len(d), d, 8, seq, 8, us)
+        )  # fmt: skip
+    out.append(struct.pack("!h", -1))
+    return b"".join(out)
 
 
 def produce_backlog(
