@@ -2,6 +2,8 @@
 stack, printed with their ratios and saved as JSON under ``bench/results/``.
 
 Order: stack up → raw PostgreSQL COPY and Kafka produce/consume (nothing else running) →
+each stage alone (``stages``: CPU per reading, a backlog written straight into Kafka worked off
+by the sink and by the stream worker ×1 and ×2, the MQTT adapter under a flat-out driver) →
 pipeline up (MQTT adapter, stream worker(s), sink) → load levels of increasing readings/s
 until the pipeline stops keeping up → a run at half the highest sustained load for the
 reading → alert latency and the worker's memory over time. Method and figures:
