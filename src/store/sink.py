@@ -87,6 +87,13 @@ class Record(NamedTuple):
     timestamp_ms: int
 
 
+def _as_record(r: Record | tuple[str, bytes | None, int]) -> Record:
+    if isinstance(r, Record):
+        return r
+    topic, value, timestamp_ms = r
+    return Record(topic, -1, -1, value, timestamp_ms)
+
+
 @dataclass(slots=True)
 class BatchCounts:
     """Rows written per table in one write (what the sink reports)."""
@@ -159,21 +166,27 @@ class Writer:
         ).fetchall()
         return {(t, p): o for t, p, o in rows}
 
-    def write(self, records: Iterable[Record]) -> BatchCounts:
+    def write(self, records: Iterable[Record | tuple[str, bytes | None, int]]) -> BatchCounts:
         """Write ``records`` not yet in the database and advance the stored offsets, in one
-        transaction; unreadable records go to ``dlq`` stamped with their Kafka timestamp."""
-        batch = list(records)
+        transaction; unreadable records go to ``dlq`` stamped with their Kafka timestamp.
+
+        A plain ``(topic, value, timestamp_ms)`` tuple is a record that was not consumed from
+        Kafka (a test's, a tool's): it is written without offset tracking.
+        """
+        batch = [_as_record(r) for r in records]
         counts = BatchCounts()
         with self.conn.transaction():
             nxt: dict[tuple[str, int], int] = {}
             for r in batch:
-                nxt[(r.topic, r.partition)] = max(nxt.get((r.topic, r.partition), 0), r.offset + 1)
-            if not nxt:
+                if r.partition >= 0:
+                    key = (r.topic, r.partition)
+                    nxt[key] = max(nxt.get(key, 0), r.offset + 1)
+            if not batch:
                 return counts
-            stored = self._lock_offsets(list(nxt))
+            stored = self._lock_offsets(list(nxt)) if nxt else {}
             grouped: dict[str, list[Row]] = {}
             for r in batch:
-                if r.offset < stored[(r.topic, r.partition)]:
+                if r.partition >= 0 and r.offset < stored[(r.topic, r.partition)]:
                     counts.skipped += 1
                     continue
                 self._rows(r, grouped, counts)
@@ -184,6 +197,8 @@ class Writer:
                 else:
                     self._upsert(target, rows)
                 counts.rows[target.table] = counts.rows.get(target.table, 0) + len(rows)
+            if not nxt:
+                return counts
             self.conn.execute(
                 "UPDATE sink_offsets o SET next_offset = greatest(o.next_offset, x.n)"
                 " FROM unnest(%s::text[], %s::int[], %s::bigint[]) AS x(t, p, n)"

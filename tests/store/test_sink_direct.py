@@ -154,3 +154,16 @@ def test_a_crash_between_the_database_and_kafka_commits_stores_each_reading_once
             (device,),
         ).fetchone()  # type: ignore[misc]
     assert count == distinct == n * 5
+
+
+def test_records_not_from_kafka_are_written_without_offsets(fresh_dsn: Callable[[], str]) -> None:
+    dsn = fresh_dsn()
+    migrate(dsn, "plain")
+    plain = (TOPIC_READINGS, batch("gw", 1, [{"point": "p", "ts": T0, "value": 1.0}]), T0)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        w = Writer(conn)
+        assert w.write([plain]).rows == {"readings_raw": 1}
+        again = w.write([plain])  # nothing to skip by: the table's key keeps the first copy
+        assert again.skipped == 0 and again.fallbacks == 1
+        assert conn.execute("SELECT count(*) FROM sink_offsets").fetchone() == (0,)
+    assert len(dump_readings(dsn)) == 1
