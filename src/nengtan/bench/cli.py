@@ -12,7 +12,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def bench(
-        quick: bool = typer.Option(False, help="a short run (under five minutes)"),
+        quick: bool = typer.Option(False, help="a short run (about five minutes)"),
         workers: int = typer.Option(1, min=1, help="stream worker processes"),
         out: Path | None = typer.Option(None, help="results directory (default bench/results)"),
     ) -> None:

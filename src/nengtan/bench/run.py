@@ -36,7 +36,7 @@ RESULTS = Path(__file__).resolve().parents[3] / "bench" / "results"
 
 @dataclass(frozen=True)
 class Plan:
-    """What one bench run does (``quick``: under five minutes)."""
+    """What one bench run does (``quick``: about five minutes)."""
 
     name: str
     levels: tuple[float, ...]
