@@ -49,8 +49,8 @@ def register(app: typer.Typer) -> None:
         ),
         migrate_first: bool = typer.Option(True, help="apply pending migrations at start"),
     ) -> None:
-        """Store the output topics and raw readings in PostgreSQL (idempotent upserts; Kafka
-        offsets committed only after the database commit)."""
+        """Store the output topics and raw readings in PostgreSQL (offsets stored with the rows,
+        so a replay writes nothing twice; Kafka offsets committed after the database commit)."""
         import logging
 
         from nengtan.settings import load_settings

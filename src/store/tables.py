@@ -27,13 +27,21 @@ Row = tuple[Any, ...]
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    """One table the sink writes: ``columns`` as staged (``*_ms`` columns become timestamptz)."""
+    """One table the sink writes: ``columns`` as staged (``*_ms`` columns become timestamptz).
+
+    ``direct`` targets are binary COPY'd straight into their table (their records are never
+    re-emitted, so a key already present can only come from a duplicate input, which falls
+    back to the staged insert); their ``rows`` must yield values of the exact column types
+    (``str``, ``int``, ``float``), because a wrong type found in the middle of a COPY would
+    abort the whole batch instead of dead-lettering its one record.
+    """
 
     table: str
     columns: tuple[str, ...]
     key: tuple[str, ...]
     replace: bool
     rows: Callable[[dict[str, Any]], Iterator[Row]]
+    direct: bool = False
 
     @property
     def table_columns(self) -> tuple[str, ...]:
@@ -65,17 +73,50 @@ def _quote(col: str) -> str:
     return f'"{col}"' if col == "window" else col
 
 
+MIN_TS_MS = -62_135_596_800_000
+"""0001-01-01T00:00:00Z: the range both write paths store exactly (PostgreSQL goes further)."""
+MAX_TS_MS = 253_402_300_799_999
+"""9999-12-31T23:59:59.999Z."""
+
+
+def _text(v: Any, what: str) -> str:
+    if type(v) is not str:
+        raise TypeError(f"{what} must be a string, got {type(v).__name__}")
+    return v
+
+
+def _int(v: Any, what: str) -> int:
+    if type(v) is not int:
+        raise TypeError(f"{what} must be an integer, got {type(v).__name__}")
+    return v
+
+
+def _epoch_ms(v: Any, what: str) -> int:
+    ms = _int(v, what)
+    if not MIN_TS_MS <= ms <= MAX_TS_MS:
+        raise ValueError(f"{what} {ms} is outside years 1-9999")
+    return ms
+
+
 def _readings(batch: dict[str, Any]) -> Iterator[Row]:
+    device = _text(batch["device"], "device")
+    seq = _int(batch["seq"], "seq")
+    sent_ms = _epoch_ms(batch["sent_ms"], "sent_ms")
+    out = []
     for r in batch["readings"]:
-        yield (
-            r["point"],
-            r["ts"],
-            float(r["value"]),
-            r.get("q", "good"),
-            batch["device"],
-            batch["seq"],
-            batch["sent_ms"],
+        out.append(
+            (
+                _text(r["point"], "point"),
+                _epoch_ms(r["ts"], "ts"),
+                float(r["value"]),
+                _text(r.get("q", "good"), "q"),
+                device,
+                seq,
+                sent_ms,
+            )
         )
+    # all or nothing: a record with one unreadable reading goes to the DLQ whole
+    yield from out
 
 
 def _consumption(c: dict[str, Any]) -> Iterator[Row]:
@@ -147,6 +188,7 @@ TARGETS: dict[str, Target] = {
         ("point", "ts"),
         False,
         _readings,
+        direct=True,
     ),
     TOPIC_CONSUMPTION: Target(
         "consumption",

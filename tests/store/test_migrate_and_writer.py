@@ -11,7 +11,7 @@ import pytest
 from ingest.contract import TOPIC_ALERTS, TOPIC_CONSUMPTION, TOPIC_EMISSIONS, TOPIC_READINGS
 from store import queries
 from store.migrate import bundled_migrations, migrate, plan
-from store.sink import Writer
+from store.sink import Record, Writer
 from store.tables import TOPIC_CEMS_HOURLY
 
 pytestmark = pytest.mark.integration
@@ -48,17 +48,31 @@ def test_migrate_is_idempotent_and_records_mode(fresh_dsn: Callable[[], str]) ->
             assert queries.hypertables(conn) == []
 
 
-def rec(topic: str, obj: dict[str, object]) -> tuple[str, bytes, int]:
-    return topic, json.dumps(obj).encode(), 1_767_571_200_000
+_offsets: dict[str, int] = {}
 
 
-def consumption(q: float, start: int) -> tuple[str, bytes, int]:
+def rec(topic: str, obj: dict[str, object]) -> Record:
+    return raw(topic, json.dumps(obj).encode())
+
+
+def raw(topic: str, value: bytes) -> Record:
+    """A record at the next offset of ``topic``'s partition 0 (as Kafka would deliver it)."""
+    offset = _offsets[topic] = _offsets.get(topic, -1) + 1
+    return Record(topic, 0, offset, value, 1_767_571_200_000)
+
+
+def redelivered(r: Record) -> Record:
+    """The same payload as a new record (a producer's retry, a re-published input)."""
+    return raw(r.topic, r.value or b"")
+
+
+def consumption(q: float, start: int) -> Record:
     return rec(TOPIC_CONSUMPTION, {"point": "p1", "enterprise": "e1", "carrier": "electricity",
                                    "start_ms": start, "end_ms": start + 60_000, "quantity": q,
                                    "uom": "kWh", "kgce": q * 0.1229})  # fmt: skip
 
 
-def test_upserts_make_replays_change_nothing(fresh_dsn: Callable[[], str]) -> None:
+def test_replays_and_redeliveries_change_nothing(fresh_dsn: Callable[[], str]) -> None:
     dsn = fresh_dsn()
     migrate(dsn, "plain")
     t0 = 1_767_571_200_000
@@ -75,7 +89,7 @@ def test_upserts_make_replays_change_nothing(fresh_dsn: Callable[[], str]) -> No
         rec(TOPIC_CEMS_HOURLY, {"stack": "s", "enterprise": "e1", "hour_start_ms": t0, "n_valid": 60,
                                 "valid": True, "co2_t": 7.07, "substitution": None,
                                 "pollutant_kg": {"so2": 1.08}, "pollutant_avg_mg_m3": {"so2": 30.0}}),
-        (TOPIC_EMISSIONS, b"{not json", t0),
+        raw(TOPIC_EMISSIONS, b"{not json"),
     ]  # fmt: skip
     with psycopg.connect(dsn, autocommit=True) as conn:
         w = Writer(conn)
@@ -84,8 +98,11 @@ def test_upserts_make_replays_change_nothing(fresh_dsn: Callable[[], str]) -> No
         snapshot = dump(conn)
         # the latest record of a key wins within a batch: 2.0 for the first minute
         assert queries.consumption_by_point(conn)["p1"][0] == pytest.approx(5.0)
-        w.write(batch)  # a replay of the same records
-        w.write(list(reversed(batch[1:])))
+        replay = w.write(batch)  # a replay of the same records: skipped by offset
+        assert replay.skipped == len(batch) and replay.rows == {}
+        # the same payloads delivered again as new records: the upserts change nothing
+        again = w.write([redelivered(r) for r in reversed(batch[1:])])
+        assert again.skipped == 0 and again.fallbacks == 1  # readings_raw keeps its first copy
         assert dump(conn) == snapshot
         assert queries.emissions_by_enterprise(conn) == {"e1": 0.5}
         assert queries.cems_hours(conn)[0]["co2_t"] == 7.07

@@ -2,6 +2,8 @@
 stack, printed with their ratios and saved as JSON under ``bench/results/``.
 
 Order: stack up → raw PostgreSQL COPY and Kafka produce/consume (nothing else running) →
+each stage alone (``stages``: CPU per reading, a backlog written straight into Kafka worked off
+by the sink and by the stream worker ×1 and ×2, the MQTT adapter under a flat-out driver) →
 pipeline up (MQTT adapter, stream worker(s), sink) → load levels of increasing readings/s
 until the pipeline stops keeping up → a run at half the highest sustained load for the
 reading → alert latency and the worker's memory over time. Method and figures:
@@ -22,7 +24,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from nengtan.bench import e2e, limits
+from nengtan.bench import e2e, limits, stages
 from nengtan.bench.load import BenchPark, Driver
 from nengtan.demo.children import Children, child_env
 from nengtan.demo.run import demo_stack
@@ -34,7 +36,7 @@ RESULTS = Path(__file__).resolve().parents[3] / "bench" / "results"
 
 @dataclass(frozen=True)
 class Plan:
-    """What one bench run does (``quick``: under five minutes)."""
+    """What one bench run does (``quick``: about five minutes)."""
 
     name: str
     levels: tuple[float, ...]
@@ -46,11 +48,17 @@ class Plan:
     devices: int = 40
     points: int = 100
     drain_s: float = 30.0
+    backlog_rounds: int = 150
+    """rounds of every gateway's batch written straight into Kafka for the stage ceilings"""
+    stage_s: float = 20.0
+    """how long each stage works the backlog off (or MQTT load) while it is measured"""
+    sink_batches: int = 2_000
 
 
 QUICK = Plan("quick", (250, 500, 1_000, 2_000, 5_000, 20_000, 50_000), 8, 15, 30, 200_000, 2_000)
 FULL = Plan("full", (250, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000), 15, 45,
-            600, 1_000_000, 10_000, drain_s=180.0)  # fmt: skip
+            600, 1_000_000, 10_000, drain_s=180.0, backlog_rounds=500, stage_s=60.0,
+            sink_batches=10_000)  # fmt: skip
 
 
 def run_bench(plan: Plan, *, workers: int, out_dir: Path | None = None) -> dict[str, Any]:
@@ -75,6 +83,7 @@ def run_bench(plan: Plan, *, workers: int, out_dir: Path | None = None) -> dict[
     park = BenchPark(plan.devices, plan.points, alarm_points=1000)
     try:
         result["limits"] = measure_limits(out, s.dsn, s.bootstrap, plan)
+        result["stages"] = measure_stages(out, s, park, plan, base.state_dir / "bench")
         result.update(measure_pipeline(out, s, park, plan, workers, base.state_dir / "bench"))
     finally:
         stack.down()
@@ -93,11 +102,13 @@ def measure_limits(out: Console, dsn: str, bootstrap: str, plan: Plan) -> dict[s
     """COPY rows/s into readings_raw and consumption; Kafka produce/consume msgs/s."""
     out.print("raw limits: PostgreSQL COPY, Kafka produce/consume (kcat) …")
     raw = limits.copy_readings_direct(dsn, plan.copy_rows)
+    binary = stages.copy_readings_binary(dsn, plan.copy_rows)
     cons = limits.copy_consumption(dsn, plan.copy_rows)
     size = batch_bytes(plan.points)
     prod, got = limits.kafka_produce_consume(bootstrap, "nt.bench.raw", plan.kafka_messages, size)
     return {
         "pg_copy_readings_raw_rows_per_s": raw.per_s,
+        "pg_copy_readings_raw_binary_rows_per_s": binary.per_s,
         "pg_copy_consumption_rows_per_s": cons.per_s,
         "pg_copy_rows": plan.copy_rows,
         "kafka_message_bytes": size,
@@ -107,6 +118,88 @@ def measure_limits(out: Console, dsn: str, bootstrap: str, plan: Plan) -> dict[s
         "kafka_produce_readings_per_s": prod.per_s * plan.points,
         "kafka_consume_readings_per_s": got.per_s * plan.points,
     }
+
+
+def measure_stages(out: Console, s: Any, park: BenchPark, plan: Plan, root: Path) -> dict[str, Any]:
+    """Each stage's own ceiling, one at a time on the otherwise idle stack: the adapter's and
+    the sink's CPU per reading; a backlog written straight into Kafka (the load generator),
+    worked off by the sink alone and by the stream worker alone (1 and 2 processes); the MQTT
+    adapter alone under a driver publishing as fast as it can."""
+    out.print("stages: CPU per reading of the edge and the sink's writer …")
+    res: dict[str, Any] = {"edge_cpu_us_per_reading": stages.edge_costs()}
+    res["sink_writer"] = {
+        "direct": stages.sink_cost(s.dsn, plan.sink_batches, plan.points, direct=True).as_dict(),
+        "staged": stages.sink_cost(s.dsn, plan.sink_batches, plan.points, direct=False).as_dict(),
+    }
+    out.print(f"stages: {plan.backlog_rounds} rounds of the park written straight into Kafka …")
+    work = root / "stages"
+    park_file = park.write(root / "bench-park.yaml")
+    offsets = e2e.Offsets(s.bootstrap)
+    env = child_env(s.bootstrap, s.dsn, s.mqtt_host_port, work / "state", s.kafka_partitions)
+    children = Children(env, work / "logs")
+    try:
+        start = offsets.end()
+        messages, gen = stages.produce_backlog(
+            s.bootstrap, park.device_ids(), park.points, plan.backlog_rounds
+        )
+        res["load_generator_readings_per_s"] = gen.per_s
+        res["backlog_readings"] = messages * park.points
+
+        def ceiling(name: str, group: str) -> float:
+            rate = stages.drain_rate(lambda: offsets.committed(group), start, messages,
+                                     park.points, plan.stage_s)  # fmt: skip
+            out.print(f"  {name}: {rate:,.0f} readings/s")
+            return rate
+
+        children.start("sink", ["sink", "--group-id", "nt-stage-sink"])
+        res["sink_readings_per_s"] = ceiling("sink alone", "nt-stage-sink")
+        children.stop("sink")
+        for n in (1, 2):
+            app = f"nt-stage-worker{n}"
+            for i in range(n):
+                children.start(f"w{n}.{i}", ["worker", str(park_file), "--app-id", app],
+                               env={"NENGTAN_STATE_DIR": str(work / f"{app}-{i}")})  # fmt: skip
+            res[f"worker_{n}_readings_per_s"] = ceiling(f"stream worker ×{n}", app)
+            for i in range(n):
+                children.stop(f"w{n}.{i}")
+        children.start("adapters", ["adapters", str(park_file), "--only", "mqtt"])
+        time.sleep(5)
+        host, port = s.mqtt_host_port
+        driver = Driver(park, host, port, interval_s=0.0)
+        end0 = offsets.end()
+        driver.start()
+        time.sleep(2)
+        pub0, e0, t0 = driver.published_readings, offsets.end(), time.monotonic()
+        time.sleep(plan.stage_s)
+        pub1, e1, t1 = driver.published_readings, offsets.end(), time.monotonic()
+        driver.stop()
+        settle(offsets)  # the broker's queue for the adapter and its spool reach Kafka now,
+        # not in the pipeline run that follows
+        res["mqtt_offered_readings_per_s"] = (pub1 - pub0) / (t1 - t0)
+        res["mqtt_adapter_readings_per_s"] = (e1 - e0) * park.points / (t1 - t0)
+        out.print(f"  MQTT adapter alone: {res['mqtt_adapter_readings_per_s']:,.0f} readings/s"
+                  f" (offered {res['mqtt_offered_readings_per_s']:,.0f})")  # fmt: skip
+        res["mqtt_stage_messages"] = offsets.end() - end0
+    finally:
+        children.stop_all()
+        offsets.close()
+    # the pipeline run that follows starts its groups at the end of what is there
+    from store.sink import SINK_TOPICS
+
+    stages.commit_end(s.bootstrap, "nt-bench-sink", SINK_TOPICS)
+    stages.commit_end(s.bootstrap, "nt-bench-worker", (e2e.TOPIC,))
+    return res
+
+
+def settle(offsets: e2e.Offsets, quiet_s: float = 3.0, timeout_s: float = 120.0) -> None:
+    """Until the readings topic's end has not moved for ``quiet_s``."""
+    deadline = time.monotonic() + timeout_s
+    last, since = offsets.end(), time.monotonic()
+    while time.monotonic() < deadline and time.monotonic() - since < quiet_s:
+        time.sleep(0.5)
+        now = offsets.end()
+        if now != last:
+            last, since = now, time.monotonic()
 
 
 def batch_bytes(points: int) -> int:
@@ -218,6 +311,16 @@ def ratios(result: dict[str, Any]) -> dict[str, float]:
         out["e2e_over_kafka_produce"] = e2e_rate / lim["kafka_produce_readings_per_s"]
     if lim.get("kafka_consume_readings_per_s"):
         out["e2e_over_kafka_consume"] = e2e_rate / lim["kafka_consume_readings_per_s"]
+    st = result.get("stages", {})
+    for raw in ("pg_copy_readings_raw_rows_per_s", "pg_copy_readings_raw_binary_rows_per_s"):
+        base = lim.get(raw)
+        if not base:
+            continue
+        short = "copy_text" if "binary" not in raw else "copy_binary"
+        out[f"e2e_over_{short}"] = e2e_rate / base
+        for stage in ("sink", "worker_1", "worker_2", "mqtt_adapter"):
+            if st.get(f"{stage}_readings_per_s"):
+                out[f"{stage}_over_{short}"] = st[f"{stage}_readings_per_s"] / base
     return out
 
 
@@ -246,6 +349,9 @@ def print_result(out: Console, r: dict[str, Any]) -> None:
             t.add_row("worker RSS MB first / last / max",
                       f"{rss['first']:.0f} / {rss['last']:.0f} / {rss['max']:.0f}")  # fmt: skip
     out.print(t)
+    st = r.get("stages")
+    if st:
+        print_stages(out, st)
     lv = Table(title="load levels")
     for col in ("offered/s", "published/s", "stored/s", "processed/s", "kept up",
                 "row p50/p99 s", "alert p50/p99 s", "worker cores", "load"):  # fmt: skip
@@ -261,3 +367,29 @@ def print_result(out: Console, r: dict[str, Any]) -> None:
             f"{level.get('worker_cpu_cores', 0.0):.2f}", f"{level.get('load_avg_1m', 0.0):.1f}",
         )  # fmt: skip
     out.print(lv)
+
+
+def print_stages(out: Console, st: dict[str, Any]) -> None:
+    t = Table(title="stages, each alone")
+    t.add_column("stage")
+    t.add_column("readings/s", justify="right")
+    t.add_row("load generator (kcat ×2 straight into Kafka)",
+              f"{st['load_generator_readings_per_s']:,.0f}")  # fmt: skip
+    t.add_row("MQTT adapter (offered {:,.0f}/s)".format(st["mqtt_offered_readings_per_s"]),
+              f"{st['mqtt_adapter_readings_per_s']:,.0f}")  # fmt: skip
+    t.add_row("stream worker ×1", f"{st['worker_1_readings_per_s']:,.0f}")
+    t.add_row("stream worker ×2", f"{st['worker_2_readings_per_s']:,.0f}")
+    t.add_row("sink (readings_raw)", f"{st['sink_readings_per_s']:,.0f}")
+    out.print(t)
+    c = Table(title="CPU µs per reading")
+    c.add_column("work")
+    c.add_column("µs", justify="right")
+    for key, value in st["edge_cpu_us_per_reading"].items():
+        if key.endswith("_us"):
+            c.add_row(key.removesuffix("_us"), f"{value:.3f}")
+    for path, fig in st["sink_writer"].items():
+        server = fig["server_cpu_us_per_reading"]
+        c.add_row(f"sink writer {path}: client / server",
+                  f"{fig['client_cpu_us_per_reading']:.2f} / "
+                  + (f"{server:.2f}" if server is not None else "—"))  # fmt: skip
+    out.print(c)
