@@ -135,13 +135,14 @@ def check_webhook(
         raise TargetRefused("target: a webhook needs an http(s) URL")
     if parsed.userinfo:
         raise TargetRefused("target: credentials in the URL are not accepted (use the secret)")
-    host = parsed.host
+    # the ASCII (punycode) form: what the resolver and the Host header take; no IDNA decoding
+    host = parsed.raw_host.decode("ascii", "replace")
     if not host:
         raise TargetRefused("target: the URL has no host")
     port = parsed.port or (443 if parsed.scheme == "https" else 80)
     try:
         addresses = resolve(host, port)
-    except (OSError, UnicodeError) as exc:
+    except (OSError, ValueError) as exc:  # ValueError: NUL or bad IDNA label in the name
         raise TargetRefused("target host: does not resolve") from exc
     if not addresses:
         raise TargetRefused("target host: does not resolve")
