@@ -78,7 +78,10 @@ def test_delivery_exactly_once_per_channel(console_env: ConsoleEnv) -> None:
         # the loopback receiver is an inside address: an administrator allow-lists its port
         subscriptions.allow(conn, ADMIN, "127.0.0.1/32", int(url.rsplit(":", 1)[1]), "test")
         good = subscriptions.create(conn, acme, {"channel": "webhook", "target": f"{url}/ok"}, "")
-        bad = subscriptions.create(conn, acme, {"channel": "webhook", "target": f"{url}/fail"}, "")
+        # the failing hook takes this test's alerts only (their metric): other tests' alerts on
+        # the shared topic would otherwise mark it failing before these arrive
+        bad = subscriptions.create(conn, acme, {"channel": "webhook", "target": f"{url}/fail",
+                                                "metric": f"co2e_t-{run}"}, "")  # fmt: skip
         subscriptions.create(conn, acme, {"channel": "mqtt", "severities": ["major"]}, "")
         subscriptions.create(conn, acme, {"channel": "kafka", "target": out_topic}, "")
         subscriptions.create(conn, acme, {"channel": "email", "target": "ops@acme.example"}, "")
@@ -96,6 +99,7 @@ def test_delivery_exactly_once_per_channel(console_env: ConsoleEnv) -> None:
             producer = KafkaProducer(bootstrap_servers=env.settings.bootstrap, acks="all")
             t = int(time.time() * 1000)
             for rec in (alert(alert_id, "raised", t), alert(alert_id, "cleared", t + 60_000)):
+                rec["metric"] = f"co2e_t-{run}"
                 producer.send(TOPIC_ALERTS, key=b"acme", value=dumps(rec)).get(timeout=15)
             producer.close()
 
