@@ -4,8 +4,9 @@ whose data (the subject enterprise), when, and with what outcome (HTTP status).
 Recorded: every write (POST/PUT/PATCH/DELETE, refused and unauthenticated ones too) and every
 API read by a park-wide role (administrator, auditor), whose reads cross enterprises. Each
 record is appended to ``console_audit`` (the database refuses UPDATE/DELETE/TRUNCATE) and to
-the evidence chain as a ``console_audit`` event in the same transaction, so ``nengtan evidence
-verify`` notices a record altered or removed behind the database's back.
+the evidence chain as a ``console_audit`` event in the same transaction: ``nengtan evidence
+verify`` notices an event altered or removed, and ``check`` (``GET /api/v1/audit/check``) a
+record that no longer matches its event or is missing.
 
 The middleware runs after the response is built (the status is known) and resolves the token
 itself, so no route has to remember to audit; a failed audit write is logged as an error.
@@ -13,6 +14,7 @@ itself, so no route has to remember to audit; a failed audit write is logged as 
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from typing import Any
@@ -119,3 +121,29 @@ def install(app: FastAPI) -> None:
             except Exception:
                 log.exception("audit record of %s %s not written", request.method, request.url.path)
         return response
+
+
+_FIELDS = ("at_ms", "token_id", "actor", "role", "method", "route", "path", "enterprise", "status")
+
+
+def check(conn: Conn) -> list[str]:
+    """Audit records that differ from the evidence event they name, and ``console_audit``
+    events whose record is gone: what changing the table behind its triggers leaves behind
+    (the events themselves are covered by ``nengtan evidence verify``'s chain check)."""
+    problems = []
+    for row in conn.execute(
+        "SELECT a.audit_id, (extract(epoch FROM a.at_ts) * 1000)::bigint, a.token_id, a.actor,"
+        " a.role, a.method, a.route, a.path, a.enterprise, a.status, e.kind, e.body"
+        " FROM console_audit a LEFT JOIN evidence_events e ON e.event_id = a.event_id"
+        " ORDER BY a.audit_id"
+    ):
+        stored = dict(zip(_FIELDS, row[1:10], strict=True))
+        if row[10] != "console_audit" or json.loads(row[11]) != stored:
+            problems.append(f"console_audit #{row[0]}: differs from its evidence event")
+    for (event_id,) in conn.execute(
+        "SELECT e.event_id FROM evidence_events e WHERE e.kind = 'console_audit'"
+        " AND NOT EXISTS (SELECT 1 FROM console_audit a WHERE a.event_id = e.event_id)"
+        " ORDER BY e.event_id"
+    ):
+        problems.append(f"evidence_events #{event_id}: its console_audit record is missing")
+    return problems

@@ -92,3 +92,28 @@ def test_audit_route(client: Any, console_env: ConsoleEnv) -> None:
     assert {"at_ms", "token_id", "role", "method", "route", "path", "status", "event_id"} <= set(
         first
     )
+
+
+def test_a_record_changed_behind_the_triggers_is_named(
+    client: Any, console_env: ConsoleEnv
+) -> None:
+    """Someone able to switch the triggers off (the table's owner, a superuser) changes and
+    removes records: the check names both, the evidence chain itself stays intact."""
+    env = console_env
+    auditor = env.auth("auditor")
+    client.get("/api/v1/enterprises/hengli", headers=env.auth("admin"))
+    assert client.get("/api/v1/audit/check", headers=env.auth("acme")).status_code == 403
+    assert client.get("/api/v1/audit/check", headers=auditor).json()["ok"] is True
+    with psycopg.connect(env.dsn, autocommit=True) as conn:
+        last = conn.execute("SELECT max(audit_id) FROM console_audit").fetchone()
+        assert last is not None
+        conn.execute("SET session_replication_role = replica")  # triggers off
+        conn.execute("UPDATE console_audit SET actor = 'nobody' WHERE audit_id = %s",
+                     (last[0],))  # fmt: skip
+        conn.execute("DELETE FROM console_audit WHERE audit_id = %s", (last[0] - 1,))
+        conn.execute("SET session_replication_role = DEFAULT")
+        assert verify(conn).ok  # the events are untouched
+    got = client.get("/api/v1/audit/check", headers=auditor).json()
+    assert got["ok"] is False and got["count"] == 2
+    assert f"console_audit #{last[0]}: differs" in got["problems"][0]
+    assert "record is missing" in got["problems"][1]

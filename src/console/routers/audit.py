@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, Query
 
+from console import audit as trail
 from console.data import dt_to_ms, fetch, ms_to_dt
 from console.deps import ConnDep, Reader
 from console.errors import Forbidden
@@ -48,3 +49,13 @@ def audit(
     for r in rows:
         r["at_ms"] = dt_to_ms(r.pop("at_ts"))
     return Page.of(rows)
+
+
+@router.get("/audit/check")
+def check(conn: ConnDep, scope: Reader) -> dict[str, Any]:
+    """Compare every audit record with the evidence event it names: ``ok`` and the records
+    that differ or are missing (the event chain itself: ``nengtan evidence verify``)."""
+    if not scope.sees_all:
+        raise Forbidden("the audit trail is for park administrators and auditors")
+    problems = trail.check(conn)
+    return {"ok": not problems, "problems": problems[:1000], "count": len(problems)}
