@@ -16,9 +16,11 @@ from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from console.audit import install as install_audit
 from console.errors import ConsoleError
 from console.routers import (
     alerts,
+    audit,
     cems,
     emissions,
     energy,
@@ -57,6 +59,7 @@ ROUTERS = (
     subscriptions,
     publish,
     lineage,
+    audit,
     *MANAGEMENT_ROUTERS,
 )
 STATIC_DIR = Path(str(resources.files("console") / "static"))
@@ -128,6 +131,7 @@ def create_app(settings: Settings, console_settings: ConsoleSettings) -> FastAPI
 
     for module in ROUTERS:
         app.include_router(module.router)
+    install_audit(app)
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

@@ -29,9 +29,11 @@ class Page(BaseModel):
 class SubscriptionCreate(BaseModel):
     """Filters (absent: match everything in your scope) and a channel.
 
-    ``target``: the URL of a webhook, the address of an e-mail, the topic of a Kafka
-    subscription (default: the console's downstream topic); nothing for MQTT, which publishes
-    on ``nt/v1/alerts/{enterprise}/{severity}``. ``secret``: the webhook's HMAC key (generated
+    ``target``: the URL of a webhook (public addresses only, unless an administrator
+    allow-listed the network), one plain e-mail address, the topic of a Kafka subscription
+    (under ``nt.tenant.<enterprise>.`` or a granted prefix; default
+    ``nt.tenant.<enterprise>.alerts``, park-wide: the console's downstream topic); nothing for
+    MQTT, which publishes on ``nt/v1/alerts/{enterprise}/{severity}``. ``secret``: the webhook's HMAC key (generated
     and returned once when not given).
     """
 
@@ -45,6 +47,26 @@ class SubscriptionCreate(BaseModel):
     rule_id: str | None = Field(None, max_length=128)
     metric: str | None = Field(None, max_length=128)
     secret: str | None = Field(None, min_length=16, max_length=200)
+
+
+class AllowCreate(BaseModel):
+    """An inside network allowed as webhook target: CIDR (``127.0.0.1/32``, ``fd00::/8``) and
+    optionally one port."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    network: str = Field(min_length=2, max_length=64)
+    port: int | None = Field(None, ge=1, le=65535)
+    note: str = Field("", max_length=500)
+
+
+class KafkaGrantCreate(BaseModel):
+    """A Kafka topic prefix granted to an enterprise (none: park-wide subscriptions)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enterprise: str | None = Field(None, max_length=128)
+    prefix: str = Field(min_length=3, max_length=200, pattern=r"^[A-Za-z0-9._-]+$")
 
 
 class AckBody(BaseModel):

@@ -16,7 +16,16 @@ from typing import Any
 from evidence.hashing import GENESIS, canonical, sha256_hex
 from evidence.seals import Conn
 
-KINDS = ("manual_entry", "factor_version", "recalculation", "report_snapshot", "note")
+KINDS = (
+    "manual_entry",
+    "factor_version",
+    "recalculation",
+    "report_snapshot",
+    "note",
+    # a console request worth an audit record (a write, or a park-wide role's read): the
+    # body is the ``console_audit`` row, which carries this event's id
+    "console_audit",
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,9 @@
 webhook (valid signature), an MQTT subscriber (``mosquitto_sub``), a Kafka topic and an SMTP
 server exactly once per event; a failing webhook is retried and its failure recorded; a
 restarted worker re-reading the topic sends nothing again; a delivery left ``pending`` by a
-crash is sent once more."""
+crash is sent once more; a poisoned subscription (an e-mail target with CR/LF stored before
+targets were checked, a refusing webhook) fails alone, is marked failing with a short error
+category, and the other subscribers still receive every alert."""
 
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from receivers import smtp_receiver, webhook_receiver
 
 from console.auth import Scope
 from console.data import subscriptions
+from console.delivery.health import FAILING_AFTER
 from console.delivery.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from console.delivery.worker import Counts, run_delivery
 from console.settings import load_console_settings
@@ -37,9 +40,13 @@ def alert(alert_id: str, state: str, ts_ms: int) -> dict[str, Any]:
             "ts": ts_ms}  # fmt: skip
 
 
-def run_worker(env: ConsoleEnv, group: str, smtp_port: int) -> Counts:
-    cs = load_console_settings(delivery_group=group, webhook_attempts=3, backoff_initial_s=0.05,
-                               smtp_port=smtp_port, webhook_timeout_s=3)  # fmt: skip
+ADMIN = Scope("admin", None, "admin")
+
+
+def run_worker(env: ConsoleEnv, group: str, smtp_port: int, attempts: int = 3) -> Counts:
+    cs = load_console_settings(delivery_group=group, webhook_attempts=attempts,
+                               backoff_initial_s=0.05, smtp_port=smtp_port,
+                               webhook_timeout_s=3)  # fmt: skip
     s = env.settings
     return run_delivery(s.bootstrap, s.dsn, s.mqtt_host_port, cs, threading.Event(),
                         idle_exit_s=4)  # fmt: skip
@@ -59,7 +66,7 @@ def test_delivery_exactly_once_per_channel(console_env: ConsoleEnv) -> None:
     env = console_env
     run = uuid.uuid4().hex[:10]
     alert_id = f"enterprise-co2e-1h:acme:{run}"
-    out_topic = f"nt.alerts.out.test-{run}"
+    out_topic = f"nt.tenant.acme.test-{run}"
     admin = KafkaAdminClient(bootstrap_servers=env.settings.bootstrap)
     admin.create_topics([NewTopic(out_topic, num_partitions=1, replication_factor=1)])
     admin.close()
@@ -68,8 +75,13 @@ def test_delivery_exactly_once_per_channel(console_env: ConsoleEnv) -> None:
 
     with webhook_receiver() as (url, hook), smtp_receiver() as (smtp_port, mail), \
             psycopg.connect(env.dsn, autocommit=True) as conn:  # fmt: skip
+        # the loopback receiver is an inside address: an administrator allow-lists its port
+        subscriptions.allow(conn, ADMIN, "127.0.0.1/32", int(url.rsplit(":", 1)[1]), "test")
         good = subscriptions.create(conn, acme, {"channel": "webhook", "target": f"{url}/ok"}, "")
-        bad = subscriptions.create(conn, acme, {"channel": "webhook", "target": f"{url}/fail"}, "")
+        # the failing hook takes this test's alerts only (their metric): other tests' alerts on
+        # the shared topic would otherwise mark it failing before these arrive
+        bad = subscriptions.create(conn, acme, {"channel": "webhook", "target": f"{url}/fail",
+                                                "metric": f"co2e_t-{run}"}, "")  # fmt: skip
         subscriptions.create(conn, acme, {"channel": "mqtt", "severities": ["major"]}, "")
         subscriptions.create(conn, acme, {"channel": "kafka", "target": out_topic}, "")
         subscriptions.create(conn, acme, {"channel": "email", "target": "ops@acme.example"}, "")
@@ -87,6 +99,7 @@ def test_delivery_exactly_once_per_channel(console_env: ConsoleEnv) -> None:
             producer = KafkaProducer(bootstrap_servers=env.settings.bootstrap, acks="all")
             t = int(time.time() * 1000)
             for rec in (alert(alert_id, "raised", t), alert(alert_id, "cleared", t + 60_000)):
+                rec["metric"] = f"co2e_t-{run}"
                 producer.send(TOPIC_ALERTS, key=b"acme", value=dumps(rec)).get(timeout=15)
             producer.close()
 
@@ -114,7 +127,7 @@ def test_delivery_exactly_once_per_channel(console_env: ConsoleEnv) -> None:
             " WHERE subscription_id = %s AND alert_id = %s ORDER BY state",
             (bad["id"], alert_id),
         ).fetchall()
-        assert ledger == [("failed", 3, "webhook: HTTP 500")] * 2
+        assert ledger == [("failed", 3, "HTTP 500")] * 2
 
         mqtt_mine = [ln for ln in mqtt_lines.splitlines() if alert_id in ln]
         assert len(mqtt_mine) == 2
@@ -142,3 +155,102 @@ def test_delivery_exactly_once_per_channel(console_env: ConsoleEnv) -> None:
         again = [r for r in hook.requests if alert_id.encode() in r[2] and r[0] == "/ok"]
         assert len(again) == 3
         assert again[-1][1]["X-Nengtan-Delivery"] == f"{good['id']}:{alert_id}:raised"
+
+
+def closed_port() -> int:
+    import socket
+
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = int(s.getsockname()[1])
+    s.close()
+    return port
+
+
+def test_poisoned_subscription_fails_alone(console_env: ConsoleEnv) -> None:
+    env = console_env
+    run = uuid.uuid4().hex[:10]
+    acme = Scope("enterprise", "acme", "acme")
+    alerts = [alert(f"enterprise-co2e-1h:acme:{run}-{i}", "raised", 1_700_000_000_000 + i)
+              for i in range(6)]  # fmt: skip
+    refusing = closed_port()
+
+    with webhook_receiver() as (url, hook), smtp_receiver() as (smtp_port, mail), \
+            psycopg.connect(env.dsn, autocommit=True) as conn:  # fmt: skip
+        conn.execute("UPDATE console_subscriptions SET deleted_at = now()")  # earlier tests'
+        subscriptions.allow(conn, ADMIN, "127.0.0.1/32", int(url.rsplit(":", 1)[1]), "good hook")
+        subscriptions.allow(conn, ADMIN, "127.0.0.1/32", refusing, "refusing hook")
+        good = subscriptions.create(conn, acme, {"channel": "webhook", "target": f"{url}/ok"}, "")
+        bad_hook = subscriptions.create(
+            conn, acme, {"channel": "webhook", "target": f"http://127.0.0.1:{refusing}/x"}, ""
+        )
+        # stored as it could be before targets were checked: CR/LF in the address
+        poison = conn.execute(
+            "INSERT INTO console_subscriptions (owner, enterprise, channel, target)"
+            " VALUES ('acme', 'acme', 'email', %s) RETURNING id",
+            ("ops@acme.example\r\nBcc: everyone@evil.example",),
+        ).fetchone()
+        assert poison is not None
+        poison_id = int(poison[0])
+
+        producer = KafkaProducer(bootstrap_servers=env.settings.bootstrap, acks="all")
+        for rec in alerts:
+            producer.send(TOPIC_ALERTS, key=b"acme", value=dumps(rec)).get(timeout=15)
+        producer.close()
+
+        cs = load_console_settings(delivery_group=f"console-poison-{run}", webhook_attempts=1,
+                                   backoff_initial_s=2.0, smtp_port=smtp_port,
+                                   webhook_timeout_s=3)  # fmt: skip
+        s = env.settings
+
+        def work(group: str) -> Counts:
+            return run_delivery(s.bootstrap, s.dsn, s.mqtt_host_port,
+                                cs.model_copy(update={"delivery_group": group}),
+                                threading.Event(), idle_exit_s=3)  # fmt: skip
+
+        first = work(f"console-poison-{run}")  # returns: the worker did not die
+        ids = {a["alert_id"] for a in alerts}
+        got = [json.loads(r[2])["alert_id"] for r in hook.requests if r[0] == "/ok"]
+        assert sorted(a for a in got if a in ids) == sorted(ids)  # every alert, once
+        assert first.sent >= 6 and first.failed >= 2 * FAILING_AFTER
+
+        health = {r[0]: r[1:] for r in conn.execute(
+            "SELECT id, health, failures, last_error FROM console_subscriptions"
+            " WHERE id = ANY(%s)", ([good["id"], bad_hook["id"], poison_id],)).fetchall()}  # fmt: skip
+        assert health[good["id"]] == ("ok", 0, None)
+        assert health[poison_id][0] == "failing" and health[poison_id][2] == "target refused"
+        assert health[bad_hook["id"]][0] == "failing"
+        assert health[bad_hook["id"]][2] == "connection refused"
+        # the tenant sees categories only: no addresses, errno or exception names
+        mine = (bad_hook["id"], poison_id)
+        shown = [d for d in subscriptions.deliveries(conn, acme, limit=1000)
+                 if d["subscription_id"] in mine]  # fmt: skip
+        errors = {d["last_error"] for d in shown if d["last_error"]}
+        assert errors <= {"target refused", "connection refused"}, errors
+        poison_rows = [d for d in shown if d["subscription_id"] == poison_id]
+        assert {d["status"] for d in poison_rows} <= {"failed", "deferred"}
+        assert "deferred" in {d["status"] for d in poison_rows}
+        assert not any(b"evil" in m for m in mail.mails)
+
+        # restarted on the whole topic: still alive, nothing sent twice to the good hook
+        second = work(f"console-poison-{run}-again")
+        got = [json.loads(r[2])["alert_id"] for r in hook.requests if r[0] == "/ok"]
+        assert len([a for a in got if a in ids]) == 6
+        assert second.sent == 0 or second.sent == len([m for m in mail.mails if run.encode() in m])
+
+        # the owner fixes the address: the deferred alerts go out once it may be tried again
+        conn.execute(
+            "UPDATE console_subscriptions SET target = 'ops@acme.example',"
+            " next_attempt_at = now() WHERE id = %s",
+            (poison_id,),
+        )
+        work(f"console-poison-{run}-third")
+        after = conn.execute(
+            "SELECT health, failures FROM console_subscriptions WHERE id = %s", (poison_id,)
+        ).fetchone()
+        assert after == ("ok", 0)
+        statuses = {r[0] for r in conn.execute(
+            "SELECT status FROM console_deliveries WHERE subscription_id = %s",
+            (poison_id,)).fetchall()}  # fmt: skip
+        assert statuses <= {"sent", "failed"}
+        assert len([m for m in mail.mails if run.encode() in m]) >= 1

@@ -24,9 +24,13 @@ OTHER_VALUES: dict[str, Any] = {
     "source": "hengli.grid.kwh",
     "unit": "hengli.mill",
     "rule_id": "stack-pollutant-15m",
+    "allow_id": 1,
+    "grant_id": 1,
 }
 BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/api/v1/subscriptions"): {"channel": "mqtt", "enterprise": OTHER},
+    ("POST", "/api/v1/delivery/allow-list"): {"network": "127.0.0.1/32", "note": "not mine"},
+    ("POST", "/api/v1/delivery/kafka-grants"): {"enterprise": OTHER, "prefix": "erp.hengli."},
     ("POST", "/api/v1/alerts/{alert_id}/ack"): {"note": "not mine"},
     ("POST", "/api/v1/alerts/{alert_id}/comments"): {"body": "not mine"},
     ("POST", "/api/v1/readings"): {
@@ -159,4 +163,5 @@ def test_roles(client: Any, console_env: ConsoleEnv) -> None:
     # an enterprise user's subscription is pinned to their enterprise
     resp = client.post("/api/v1/subscriptions", json={"channel": "kafka"},
                        headers=console_env.auth("acme"))  # fmt: skip
-    assert resp.json()["enterprise"] == "acme" and resp.json()["target"] == "nt.alerts.out.v1"
+    assert resp.json()["enterprise"] == "acme"
+    assert resp.json()["target"] == "nt.tenant.acme.alerts"

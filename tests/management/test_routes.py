@@ -197,8 +197,8 @@ def test_management_alert_reaches_a_subscription(env: dict[str, Any]) -> None:
 
     s = env["settings"]
     run = uuid.uuid4().hex[:8]
-    out_topic = f"nt.alerts.out.mgmt-{run}"
-    gap_topic = f"nt.alerts.out.mgmt-gap-{run}"
+    out_topic = f"nt.tenant.acme.mgmt-{run}"  # under each enterprise's own prefix
+    gap_topic = f"nt.tenant.hengli.mgmt-gap-{run}"
     admin = KafkaAdminClient(bootstrap_servers=s.bootstrap)
     admin.create_topics([NewTopic(t, num_partitions=1, replication_factor=1)
                          for t in (out_topic, gap_topic)])

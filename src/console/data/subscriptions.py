@@ -3,28 +3,81 @@
 An enterprise user's subscription always carries their enterprise (asking for another is
 refused); a subscription with no enterprise (every enterprise and park-wide alerts) is for
 park administrators. Webhook secrets are write-only: returned once at creation, never listed.
+
+Targets are checked here and again before every send (``console.delivery.targets``): webhooks
+must resolve to public addresses unless allow-listed, e-mail targets are one plain address,
+Kafka topics lie under the enterprise's prefix or one granted to it, and MQTT subscriptions
+publish only on the enterprise's own alert topics (no target). Each subscription shows its
+health (``ok``/``failing``, the last error's category, the next attempt).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from typing import Any
 
 from console.auth import Scope, filter_sql
 from console.data import Conn, Row, dt_to_ms, fetch
+from console.delivery.policy import load_policy
+from console.delivery.targets import (
+    Resolver,
+    TargetRefused,
+    check_email,
+    check_webhook,
+    system_resolver,
+    tenant_prefix,
+)
 from console.errors import BadRequest, Forbidden, NotFound
 
 CHANNELS = ("webhook", "mqtt", "email", "kafka")
-_COLS = "id, owner, enterprise, stack, severities, rule_id, metric, channel, target, created_at"
+_COLS = (
+    "id, owner, enterprise, stack, severities, rule_id, metric, channel, target, created_at,"
+    " health, failures, last_error, next_attempt_at"
+)
 
 
 def _shape(r: Row) -> Row:
     r["created_ms"] = dt_to_ms(r.pop("created_at"))
+    nxt = r.pop("next_attempt_at")
+    r["next_attempt_ms"] = None if nxt is None else dt_to_ms(nxt)
     return r
 
 
-def create(conn: Conn, scope: Scope, spec: dict[str, Any], default_topic: str) -> Row:
-    """Store a subscription; ``spec`` has the filters, ``channel`` and ``target``."""
+def _target(
+    conn: Conn, channel: str, target: str, enterprise: str | None, park_topic: str,
+    resolve: Resolver,
+) -> str:  # fmt: skip
+    policy = load_policy(conn, park_topic)
+    try:
+        if channel == "webhook":
+            check_webhook(target, policy.allows, resolve)
+        elif channel == "email":
+            check_email(target)
+        elif channel == "kafka":
+            if not target:
+                prefix = tenant_prefix(enterprise)
+                target = park_topic if prefix is None else f"{prefix}alerts"
+            policy.kafka_topic(target, enterprise)
+        elif channel == "mqtt" and target:
+            raise TargetRefused(
+                "target: MQTT subscriptions publish on nt/v1/alerts/<enterprise>/<severity>;"
+                " leave the target empty"
+            )
+    except TargetRefused as exc:
+        raise BadRequest(str(exc)) from None
+    return target
+
+
+def create(
+    conn: Conn,
+    scope: Scope,
+    spec: dict[str, Any],
+    default_topic: str,
+    resolve: Resolver = system_resolver,
+) -> Row:
+    """Store a subscription; ``spec`` has the filters, ``channel`` and ``target``.
+    ``default_topic`` is the park's downstream topic (park-wide Kafka subscriptions)."""
     enterprise = spec.get("enterprise")
     if not scope.sees_all:
         if enterprise is None:
@@ -34,15 +87,7 @@ def create(conn: Conn, scope: Scope, spec: dict[str, Any], default_topic: str) -
     channel = spec["channel"]
     if channel not in CHANNELS:
         raise BadRequest(f"channel {channel!r}: expected one of {', '.join(CHANNELS)}")
-    target = spec.get("target") or ""
-    if channel == "webhook" and not target.startswith(("http://", "https://")):
-        raise BadRequest(f"target {target!r}: a webhook needs an http(s) URL")
-    if channel == "email" and "@" not in target:
-        raise BadRequest(f"target {target!r}: an e-mail subscription needs an address")
-    if channel == "kafka" and not target:
-        target = default_topic
-    if channel == "mqtt":
-        target = ""
+    target = _target(conn, channel, spec.get("target") or "", enterprise, default_topic, resolve)
     stack = spec.get("stack")
     if stack is not None:
         row = conn.execute(
@@ -134,3 +179,82 @@ def deliveries(
         r["created_ms"] = dt_to_ms(r.pop("created_at"))
         r["updated_ms"] = dt_to_ms(r.pop("updated_at"))
     return rows
+
+
+def _admin(scope: Scope) -> None:
+    if scope.role != "admin":
+        raise Forbidden("the delivery policy is set by park administrators")
+
+
+def allow_list(conn: Conn, scope: Scope) -> list[Row]:
+    """Inside networks allowed as webhook targets (administrators and auditors read it)."""
+    if not scope.sees_all:
+        raise Forbidden("the delivery policy is visible to park administrators and auditors")
+    rows = fetch(
+        conn,
+        "SELECT id, network::text AS network, port, note, granted_by, created_at"
+        " FROM console_target_allow ORDER BY id",
+        {},
+    )
+    return [_shape_policy(r) for r in rows]
+
+
+def _shape_policy(r: Row) -> Row:
+    r["created_ms"] = dt_to_ms(r.pop("created_at"))
+    return r
+
+
+def allow(conn: Conn, scope: Scope, network: str, port: int | None, note: str) -> Row:
+    _admin(scope)
+    try:
+        net = ipaddress.ip_network(network, strict=False)
+    except ValueError:
+        raise BadRequest(f"network {network[:64]!r}: not an IP network (CIDR)") from None
+    return _shape_policy(
+        fetch(
+            conn,
+            "INSERT INTO console_target_allow (network, port, note, granted_by)"
+            " VALUES (%(n)s, %(p)s, %(note)s, %(by)s)"
+            " RETURNING id, network::text AS network, port, note, granted_by, created_at",
+            {"n": str(net), "p": port, "note": note, "by": scope.name},
+        )[0]
+    )
+
+
+def unallow(conn: Conn, scope: Scope, allow_id: int) -> None:
+    _admin(scope)
+    if conn.execute("DELETE FROM console_target_allow WHERE id = %s", (allow_id,)).rowcount != 1:
+        raise NotFound(f"allow-list entry {allow_id}: not found")
+
+
+def kafka_grants(conn: Conn, scope: Scope) -> list[Row]:
+    """Kafka prefixes granted beyond ``nt.tenant.<enterprise>.`` (an enterprise sees its own)."""
+    rows = fetch(
+        conn,
+        "SELECT id, enterprise, prefix, granted_by, created_at FROM console_kafka_grants"
+        f" WHERE {filter_sql('enterprise')} ORDER BY id",
+        scope.params(),
+    )
+    return [_shape_policy(r) for r in rows]
+
+
+def grant_kafka(conn: Conn, scope: Scope, enterprise: str | None, prefix: str) -> Row:
+    _admin(scope)
+    if prefix.startswith("__") or not prefix.endswith((".", "-", "_")):
+        raise BadRequest(f"prefix {prefix[:64]!r}: must end with '.', '-' or '_'")
+    rows = fetch(
+        conn,
+        "INSERT INTO console_kafka_grants (enterprise, prefix, granted_by)"
+        " VALUES (%(e)s, %(p)s, %(by)s) ON CONFLICT DO NOTHING"
+        " RETURNING id, enterprise, prefix, granted_by, created_at",
+        {"e": enterprise, "p": prefix, "by": scope.name},
+    )
+    if not rows:
+        raise BadRequest(f"prefix {prefix!r}: already granted")
+    return _shape_policy(rows[0])
+
+
+def revoke_kafka(conn: Conn, scope: Scope, grant_id: int) -> None:
+    _admin(scope)
+    if conn.execute("DELETE FROM console_kafka_grants WHERE id = %s", (grant_id,)).rowcount != 1:
+        raise NotFound(f"Kafka grant {grant_id}: not found")

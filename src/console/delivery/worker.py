@@ -7,6 +7,11 @@ ledger write is durable at once; only then are the Kafka offsets committed. A cr
 re-delivers records whose ledger rows say ``sent``/``failed`` (skipped) or ``pending``
 (sent again): nothing lost, nothing sent twice except a send cut off mid-flight, which carries
 the same delivery key so a receiver can recognise it.
+
+Each subscription fails alone: any exception of a send (a bad target stored before the checks
+existed, a library error) fails that delivery, never the worker. A subscription that keeps
+failing is marked ``failing`` (``health``) and tried once per back-off period; its deliveries
+meanwhile are ``deferred`` and sent by ``sweep`` once it may be tried again.
 """
 
 from __future__ import annotations
@@ -22,9 +27,10 @@ from typing import Any
 import psycopg
 
 from console.data.alerts import enterprise_of_scope
-from console.delivery import ledger
-from console.delivery.channels import SendError, Senders
+from console.delivery import health, ledger
+from console.delivery.channels import SendError, Senders, category_of
 from console.delivery.match import Subscription, matches
+from console.delivery.policy import load_policy
 from console.settings import ConsoleSettings
 from ingest.contract import TOPIC_ALERTS, Alert
 
@@ -39,6 +45,7 @@ class Counts:
     failed: int = 0
     skipped: int = 0
     rejected: int = 0
+    deferred: int = 0
     by_status: dict[str, int] = field(default_factory=dict)
 
 
@@ -69,13 +76,22 @@ def send_with_retry(
     settings: ConsoleSettings,
     sleep: Callable[[float], None] = time.sleep,
 ) -> str:
-    """Send one delivery, recording every attempt; returns ``sent`` or ``failed``."""
+    """Send one claimed delivery, recording every attempt; returns ``sent``, ``failed`` or
+    ``deferred``. A failing subscription gets one attempt when its wait is over (none before);
+    a healthy one up to ``webhook_attempts``."""
+    may, failing = health.may_attempt(conn, sub.id)
+    if not may:
+        ledger.defer(conn, sub.id, alert, enterprise)
+        return "deferred"
+    attempts = 1 if failing else settings.webhook_attempts
     key = f"{sub.id}:{alert['alert_id']}:{alert['state']}"
-    for attempt in range(1, settings.webhook_attempts + 1):
+    for attempt in range(1, attempts + 1):
         try:
             senders.send(sub, alert, enterprise, key)
-        except SendError as exc:
-            final = attempt == settings.webhook_attempts or not exc.retry
+        except Exception as exc:  # any failure is this subscription's alone
+            retry = exc.retry if isinstance(exc, SendError) else False
+            category = category_of(exc) or "delivery error"
+            final = attempt == attempts or not retry
             ledger.record(
                 conn,
                 sub.id,
@@ -83,16 +99,30 @@ def send_with_retry(
                 alert["state"],
                 "failed" if final else "pending",
                 attempt,
-                str(exc),
+                category,
             )
-            log.warning("delivery %s attempt %d failed: %s", key, attempt, exc)
+            if isinstance(exc, SendError):
+                log.warning("delivery %s attempt %d failed: %s", key, attempt, exc)
+            else:
+                log.exception("delivery %s attempt %d failed: %s", key, attempt, category)
             if final:
+                health.failed(conn, sub.id, category, settings)
                 return "failed"
             sleep(backoff_s(settings, attempt))
             continue
         ledger.record(conn, sub.id, alert["alert_id"], alert["state"], "sent", attempt, None)
+        health.succeeded(conn, sub.id)
         return "sent"
     return "failed"
+
+
+def _count(counts: Counts, outcome: str) -> None:
+    if outcome == "sent":
+        counts.sent += 1
+    elif outcome == "deferred":
+        counts.deferred += 1
+    else:
+        counts.failed += 1
 
 
 def deliver(
@@ -104,6 +134,7 @@ def deliver(
 ) -> None:
     """Deliver one poll's alert records (the offsets are committed by the caller afterwards)."""
     subs = load_subscriptions(conn)
+    senders.policy = load_policy(conn, settings.kafka_alerts_topic)
     for value in values:
         counts.records += 1
         try:
@@ -119,11 +150,27 @@ def deliver(
             if not ledger.claim(conn, sub.id, alert["alert_id"], alert["state"]):
                 counts.skipped += 1
                 continue
-            outcome = send_with_retry(conn, senders, sub, alert, enterprise, settings)
-            if outcome == "sent":
-                counts.sent += 1
-            else:
-                counts.failed += 1
+            _count(counts, send_with_retry(conn, senders, sub, alert, enterprise, settings))
+
+
+def sweep(
+    conn: Conn, senders: Senders, settings: ConsoleSettings, counts: Counts, limit: int = 100
+) -> int:
+    """Send deferred deliveries whose subscription may be tried again; returns how many were
+    taken up (a subscription that fails again defers the rest for another back-off)."""
+    rows = ledger.deferred(conn, limit)
+    if not rows:
+        return 0
+    subs = {s.id: s for s in load_subscriptions(conn)}
+    senders.policy = load_policy(conn, settings.kafka_alerts_topic)
+    for sub_id, alert, enterprise in rows:
+        sub = subs.get(sub_id)
+        if sub is None:
+            continue
+        if not health.may_attempt(conn, sub_id)[0]:
+            continue  # failed again earlier in this sweep
+        _count(counts, send_with_retry(conn, senders, sub, alert, enterprise, settings))
+    return len(rows)
 
 
 def park_id(conn: Conn) -> str:
@@ -159,17 +206,23 @@ def run_delivery(
                 while not stop.is_set():
                     polled = consumer.poll(timeout_ms=500, max_records=500)
                     values = [rec.value for recs in polled.values() for rec in recs]
+                    swept = sweep(conn, senders, settings, counts)
                     if not values:
-                        if idle_exit_s is not None and time.monotonic() - idle_since > idle_exit_s:
+                        if swept:
+                            idle_since = time.monotonic()
+                        elif (
+                            idle_exit_s is not None and time.monotonic() - idle_since > idle_exit_s
+                        ):
                             break
                         continue
                     idle_since = time.monotonic()
                     deliver(conn, senders, values, settings, counts)
                     consumer.commit()
                     log.info(
-                        "delivered: %d sent, %d failed, %d already done",
+                        "delivered: %d sent, %d failed, %d deferred, %d already done",
                         counts.sent,
                         counts.failed,
+                        counts.deferred,
                         counts.skipped,
                     )
             finally:
