@@ -36,6 +36,7 @@ from console.routers import (
     subscriptions,
 )
 from console.settings import ConsoleSettings
+from ingest.contract import DLQ_MAX_MESSAGE_BYTES
 from nengtan.settings import Settings
 
 MANAGEMENT_ROUTERS = (
@@ -73,7 +74,11 @@ def _producer_factory(bootstrap: str) -> Callable[[], Any]:
 
                 holder.append(
                     KafkaProducer(
-                        bootstrap_servers=bootstrap, acks="all", client_id="nengtan-console"
+                        bootstrap_servers=bootstrap,
+                        acks="all",
+                        client_id="nengtan-console",
+                        # a DLQ record carries a rejected body whole (``ingest.dlq``)
+                        max_request_size=DLQ_MAX_MESSAGE_BYTES,
                     )
                 )
             return holder[0]
@@ -116,6 +121,7 @@ def create_app(settings: Settings, console_settings: ConsoleSettings) -> FastAPI
         lifespan=lifespan,
     )
     app.state.console_settings = console_settings
+    app.state.settings = settings
 
     @app.exception_handler(ConsoleError)
     async def _console_error(request: Request, exc: ConsoleError) -> JSONResponse:

@@ -23,3 +23,10 @@ class NotFound(ConsoleError):
 
 class BadRequest(ConsoleError):
     status = 422
+
+
+class TooLarge(ConsoleError):
+    """A request body above the console's ``max_body_bytes`` (or a file above its row limit
+    where the route says so)."""
+
+    status = 413
