@@ -42,8 +42,8 @@ class ConsoleSettings(BaseSettings):
         ge=1024,
         description="largest request body taken (413 above): reading batches, CSV uploads",
     )
-    max_csv_rows: int = Field(
-        10_000, ge=1, description="most data rows of one uploaded CSV file (413 above)"
+    max_submission_rows: int = Field(
+        10_000, ge=1, description="most rows of one supplier submission, JSON or CSV (413 above)"
     )
 
     @field_validator("host")
