@@ -13,11 +13,12 @@ from typing import Any
 
 import psycopg
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from console.audit import install as install_audit
-from console.errors import ConsoleError
+from console.errors import ConsoleError, short_errors
 from console.routers import (
     alerts,
     audit,
@@ -38,6 +39,7 @@ from console.routers import (
     subscriptions,
 )
 from console.settings import ConsoleSettings
+from ingest.contract import DLQ_MAX_MESSAGE_BYTES
 from nengtan.settings import Settings
 
 MANAGEMENT_ROUTERS = (
@@ -76,7 +78,11 @@ def _producer_factory(bootstrap: str) -> Callable[[], Any]:
 
                 holder.append(
                     KafkaProducer(
-                        bootstrap_servers=bootstrap, acks="all", client_id="nengtan-console"
+                        bootstrap_servers=bootstrap,
+                        acks="all",
+                        client_id="nengtan-console",
+                        # a DLQ record carries a rejected body whole (``ingest.dlq``)
+                        max_request_size=DLQ_MAX_MESSAGE_BYTES,
                     )
                 )
             return holder[0]
@@ -117,8 +123,11 @@ def create_app(settings: Settings, console_settings: ConsoleSettings) -> FastAPI
             "to the caller's scope (API token role and enterprise)."
         ),
         lifespan=lifespan,
+        # every body is counted as it streams in: 413 past the limit, before a route sees it
+        max_body_size=console_settings.max_body_bytes,
     )
     app.state.console_settings = console_settings
+    app.state.settings = settings
 
     @app.exception_handler(ConsoleError)
     async def _console_error(request: Request, exc: ConsoleError) -> JSONResponse:
@@ -128,6 +137,24 @@ def create_app(settings: Settings, console_settings: ConsoleSettings) -> FastAPI
     async def _data_error(request: Request, exc: psycopg.DataError) -> JSONResponse:
         # input PostgreSQL cannot hold (a NUL byte in a text, a number out of range)
         return JSONResponse({"detail": f"invalid input: {exc}"}, status_code=422)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI's own answer echoes each bad input whole (a 100 MB field comes back)
+        return JSONResponse({"detail": short_errors(exc.errors())}, status_code=422)
+
+    @app.exception_handler(UnicodeError)
+    async def _unicode(request: Request, exc: UnicodeError) -> JSONResponse:
+        # a lone surrogate (JSON "\ud800") is valid JSON but no UTF-8 text PostgreSQL can hold
+        return JSONResponse(
+            {"detail": "text holds a character that is not valid UTF-8 (a lone surrogate?)"},
+            status_code=422,
+        )
+
+    @app.exception_handler(OverflowError)
+    async def _overflow(request: Request, exc: OverflowError) -> JSONResponse:
+        # a date or number past what Python or PostgreSQL can represent
+        return JSONResponse({"detail": f"value out of range: {str(exc)[:200]}"}, status_code=422)
 
     for module in ROUTERS:
         app.include_router(module.router)

@@ -90,6 +90,26 @@ class PublishBatch(BaseModel):
     readings: list[Reading] = Field(min_length=1, max_length=20000)
 
 
+def inline_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """``model``'s JSON schema with its ``$defs`` inlined, for a route that documents a body it
+    parses itself (``openapi_extra``): OpenAPI would resolve ``#/$defs/..`` from its root."""
+    schema = model.model_json_schema()
+    defs = schema.pop("$defs", {})
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                return resolve(defs[ref.removeprefix("#/$defs/")])
+            return {k: resolve(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [resolve(v) for v in node]
+        return node
+
+    resolved: dict[str, Any] = resolve(schema)
+    return resolved
+
+
 class Flow(BaseModel):
     """Energy flow in tce: Sankey nodes and links, and the balance table per carrier."""
 

@@ -37,6 +37,15 @@ class ConsoleSettings(BaseSettings):
     backoff_initial_s: float = Field(0.5, ge=0, description="first retry delay, doubled each time")
     backoff_max_s: float = Field(30.0, ge=0)
 
+    max_body_bytes: int = Field(
+        4 * 1024 * 1024,
+        ge=1024,
+        description="largest request body taken (413 above): reading batches, CSV uploads",
+    )
+    max_submission_rows: int = Field(
+        10_000, ge=1, description="most rows of one supplier submission, JSON or CSV (413 above)"
+    )
+
     @field_validator("host")
     @classmethod
     def _loopback(cls, value: str) -> str:

@@ -66,22 +66,66 @@ def _bounds(kind: str, uom: str) -> tuple[float, float]:
     return (-math.inf if lo is None else float(lo), math.inf if hi is None else float(hi))
 
 
+def point_rule(point: str, device: str | None, enterprise: str, uom: str, kind: str) -> PointRule:
+    """The rule of one point (``device`` None: a manually entered point), with its plausible
+    range from the bundled table; used for a park file and for the console's registry alike."""
+    lo, hi = _bounds(kind, uom)
+    return PointRule(
+        point=point, source=device or "", enterprise=enterprise, uom=uom, kind=kind, lo=lo, hi=hi
+    )
+
+
 def rules_from_park(park: Park) -> dict[str, PointRule]:
     """One rule per point of the park (devices' points and stacks' species points)."""
     ix = park.index
-    rules: dict[str, PointRule] = {}
-    for pid, pt in ix.points.items():
-        lo, hi = _bounds(pt.kind, pt.uom)
-        rules[pid] = PointRule(
-            point=pid,
-            source=pt.device or "",
-            enterprise=ix.point_enterprise[pid],
-            uom=pt.uom,
-            kind=pt.kind,
-            lo=lo,
-            hi=hi,
-        )
-    return rules
+    return {
+        pid: point_rule(pid, pt.device, ix.point_enterprise[pid], pt.uom, pt.kind)
+        for pid, pt in ix.points.items()
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """The header of a reading batch (``nt.readings/1``); ``readings`` is checked later."""
+
+    device: str
+    seq: int
+    sent_ms: int
+    readings: Any
+
+
+def check_envelope(batch: Any, device: str | None = None) -> Envelope | str:
+    """The batch's header, or a reason it is not a reading batch. ``device`` is the device a
+    transport names (an MQTT topic): the payload may omit it but not contradict it. Types are
+    checked exactly (a JSON string or boolean is never taken for a number)."""
+    if not isinstance(batch, dict):
+        return f"expected a JSON object (a reading batch), got {type(batch).__name__}"
+    schema = batch.get("schema", "nt.readings/1")
+    if schema != "nt.readings/1":
+        return f"schema {_short(schema)} is not 'nt.readings/1'"
+    named = batch.get("device", device)
+    if device is not None and named != device:
+        return f"device {_short(named)} in the payload differs from {device!r} in the topic"
+    if type(named) is not str or not named:
+        return f"device {_short(named)} must be a non-empty string"
+    seq = batch.get("seq")
+    if type(seq) is not int or seq < 0:
+        return f"seq {_short(seq)} must be a non-negative integer"
+    sent_ms = batch.get("sent_ms")
+    if type(sent_ms) is not int:
+        return f"sent_ms {_short(sent_ms)} must be integer epoch ms"
+    if "readings" not in batch:
+        return "missing field 'readings'"
+    unknown = sorted(set(batch) - {"schema", "device", "seq", "sent_ms", "readings"})
+    if unknown:
+        return f"unknown field(s) {_short(unknown)}"
+    return Envelope(named, seq, sent_ms, batch["readings"])
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    """``repr`` cut to ``limit`` characters: a reason never echoes a large input back."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 class Validator:
@@ -144,7 +188,7 @@ class Validator:
                 continue
             rule = rules.get(point) if isinstance(point, str) else None
             if rule is None:
-                bad.append(f"reading[{i}]: unknown point {point!r}: not in the park model")
+                bad.append(f"reading[{i}]: unknown point {_short(point)}: not in the park model")
                 continue
             if rule.source != source:
                 bad.append(
@@ -154,7 +198,7 @@ class Validator:
                 continue
             tv = type(value)
             if tv is not float and tv is not int:
-                bad.append(f"reading[{i}] point {point!r}: value {value!r} is not a number")
+                bad.append(f"reading[{i}] point {point!r}: value {_short(value)} is not a number")
                 continue
             if not isfinite(value):
                 bad.append(f"reading[{i}] point {point!r}: value is {value!r} (must be finite)")
@@ -166,7 +210,7 @@ class Validator:
                 )
                 continue
             if type(ts) is not int:
-                bad.append(f"reading[{i}] point {point!r}: ts {ts!r} is not integer epoch ms")
+                bad.append(f"reading[{i}] point {point!r}: ts {_short(ts)} is not integer epoch ms")
                 continue
             if not earliest <= ts <= latest:
                 when = "in the future" if ts > latest else "in the past"
@@ -183,13 +227,15 @@ class Validator:
             uom = r.pop("uom", None)
             if uom is not None and uom != rule.uom:
                 bad.append(
-                    f"reading[{i}] point {point!r}: unit {uom!r} does not match the "
+                    f"reading[{i}] point {point!r}: unit {_short(uom)} does not match the "
                     f"point's unit {rule.uom!r}"
                 )
                 continue
             q = r.setdefault("q", "good")
             if type(q) is not str or q not in QUALITIES:
-                bad.append(f"reading[{i}] point {point!r}: q {q!r} is not good, uncertain or bad")
+                bad.append(
+                    f"reading[{i}] point {point!r}: q {_short(q)} is not good, uncertain or bad"
+                )
                 continue
             if len(r) != 4:
                 r = {"point": point, "ts": ts, "value": value, "q": q}

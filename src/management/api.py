@@ -25,7 +25,7 @@ from management.inputs import (
     check_against,
     parse_inputs,
 )
-from management.periods import parse_period
+from management.periods import check_day, parse_period
 from management.service import (
     Context,
     analysis_report,
@@ -95,7 +95,7 @@ def benchmark(conn: Conn, scope: ScopeLike, period: str | None) -> dict[str, Any
 
 def budgets(conn: Conn, scope: ScopeLike, as_of: date | None) -> list[dict[str, Any]]:
     ctx = context(conn)
-    day = as_of or _today()
+    day = check_day(as_of or _today(), "as_of")
     m = db.load_metered(conn, date(day.year - 2, 1, 1), day)
     return budget_report(ctx, m, day, scope.may_see)
 
@@ -105,7 +105,7 @@ def assets(conn: Conn, scope: ScopeLike, enterprise: str, period: str | None,
     if not scope.may_see(enterprise):
         raise OutOfScope(enterprise)
     ctx = context(conn)
-    day = as_of or _today()
+    day = check_day(as_of or _today(), "as_of")
     p = parse_period(period or str(day.year))
     m = db.load_metered(conn, history_start(p), day)
     return assets_report(ctx, m, enterprise, p.label, day, prices, scope.may_see)
@@ -236,7 +236,8 @@ def add_ledger_entry(conn: Conn, scope: ScopeLike, body: LedgerEntry) -> dict[st
 
 
 def submit(conn: Conn, scope: ScopeLike, rows: list[dict[str, Any]] | None,
-           csv_payload: bytes | None, payload: bytes) -> dict[str, Any]:  # fmt: skip
+           csv_payload: bytes | None, payload: bytes,
+           max_rows: int | None = None) -> dict[str, Any]:  # fmt: skip
     """Validate and keep a supplier submission; rows for enterprises outside the caller's
     scope are rejected (with evidence) like any other invalid row."""
     from management.supply import parse_csv
@@ -248,7 +249,7 @@ def submit(conn: Conn, scope: ScopeLike, rows: list[dict[str, Any]] | None,
     now = int(time.time() * 1000)
     if csv_payload is not None:
         out: Outcome = parse_csv(csv_payload, submitter=scope.name, received_ms=now,
-                                 enterprises=allowed)
+                                 enterprises=allowed, max_rows=max_rows)
     else:
         out = validate_rows(rows or [], channel="api", submitter=scope.name, payload=payload,
                             received_ms=now, enterprises=allowed)

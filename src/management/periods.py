@@ -14,6 +14,23 @@ from datetime import date, timedelta
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _YEAR = re.compile(r"^(\d{4})$")
+FIRST_YEAR = 1900
+LAST_YEAR = 2999
+"""Years a period or a day may name: forecasts, rolling windows and epoch-ms conversions add a
+year or more to a date, which past ``date.max`` (9999-12-31) would overflow."""
+
+
+def check_day(day: date, what: str = "day") -> date:
+    """``day`` if its year is within ``FIRST_YEAR``..``LAST_YEAR``; ``ValueError`` otherwise."""
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise ValueError(f"{what} {day.isoformat()}: year must be {FIRST_YEAR}..{LAST_YEAR}")
+    return day
+
+
+def _year(y: int, label: str) -> int:
+    if not FIRST_YEAR <= y <= LAST_YEAR:
+        raise ValueError(f"period {label!r}: year must be {FIRST_YEAR}..{LAST_YEAR}")
+    return y
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -57,12 +74,12 @@ def parse_period(label: str) -> Period:
     """``YYYY-MM`` or ``YYYY``; ``ValueError`` says what is wrong."""
     text = str(label).strip()
     if m := _MONTH.match(text):
-        y, mo = int(m[1]), int(m[2])
+        y, mo = _year(int(m[1]), text), int(m[2])
         if not 1 <= mo <= 12:
             raise ValueError(f"period {label!r}: month {mo} is not 1..12")
         return Period(date(y, mo, 1), date(y, mo, calendar.monthrange(y, mo)[1]), text)
     if m := _YEAR.match(text):
-        y = int(m[1])
+        y = _year(int(m[1]), text)
         return Period(date(y, 1, 1), date(y, 12, 31), text)
     raise ValueError(f"period {label!r}: expected YYYY-MM (a month) or YYYY (a year)")
 

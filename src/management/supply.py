@@ -127,9 +127,15 @@ def validate_rows(rows: list[dict[str, Any]], *, channel: str, submitter: str, p
     return Outcome(tuple(accepted), tuple(rejected))
 
 
+class TooManyRows(ValueError):
+    """A CSV upload with more data rows than the caller allows (nothing of it is kept)."""
+
+
 def parse_csv(payload: bytes, *, submitter: str, received_ms: int,
-              enterprises: set[str] | None = None) -> Outcome:  # fmt: skip
-    """A CSV upload (UTF-8, header row with ``CSV_COLUMNS``; ``quantity`` may be empty)."""
+              enterprises: set[str] | None = None,
+              max_rows: int | None = None) -> Outcome:  # fmt: skip
+    """A CSV upload (UTF-8, header row with ``CSV_COLUMNS``; ``quantity`` may be empty).
+    Above ``max_rows`` data rows it raises ``TooManyRows`` before any row is validated."""
     text = payload.decode("utf-8-sig")
     reader = csv.DictReader(io.StringIO(text))
     header = reader.fieldnames or []
@@ -142,6 +148,8 @@ def parse_csv(payload: bytes, *, submitter: str, received_ms: int,
         return Outcome((), (({"header": header}, ev),))
     rows: list[dict[str, Any]] = []
     for line_no, row in enumerate(reader, start=2):
+        if max_rows is not None and len(rows) >= max_rows:
+            raise TooManyRows(f"more than {max_rows} data rows")
         clean: dict[str, Any] = {k: (v.strip() if isinstance(v, str) else v)
                                  for k, v in row.items() if k is not None}
         if clean.get("quantity") in ("", None):

@@ -105,7 +105,7 @@ def test_another_enterprises_figure_is_refused(client: tuple[Any, dict[str, str]
     c, tokens = client
     h = {"Authorization": f"Bearer {tokens['acme']}"}
     assert c.get("/api/v1/lineage/enterprise/hengli", headers=h).status_code == 403
-    assert c.get("/api/v1/lineage/source/hengli.grid.kwh", headers=h).status_code == 403
+    assert c.get("/api/v1/lineage/source/hengli.grid.kwh", headers=h).status_code == 404  # as a missing one
     assert c.get("/api/v1/lineage/enterprise/acme").status_code == 401
     admin = {"Authorization": f"Bearer {tokens['admin']}"}
     got = c.get("/api/v1/lineage/source/hengli.grid.kwh",

@@ -141,13 +141,26 @@ def add_comment(conn: Conn, scope: Scope, alert_id: str, body: str) -> Row:
 
 
 def enterprise_of_scope(conn: Conn, alert_scope: str) -> str | None:
-    """The enterprise an alert's ``scope`` (``kind:id``) belongs to (None: park-wide)."""
+    """The enterprise an alert's ``scope`` (``kind:id``) belongs to (None: park-wide).
+
+    A stack's pollutant alerts are scoped ``stack:<stack>.<species>`` and a species point is
+    ``<stack>.<species>``: both resolve to the stack whose id is the longest prefix before a
+    dot, as ``console_alert_events`` does (migration 0115)."""
     kind, _, ident = alert_scope.partition(":")
     table = {"stack": "console_stacks", "device": "console_devices", "point": "console_points"}
     if kind == "enterprise":
         return ident
-    if kind in table:
-        row = conn.execute(f"SELECT enterprise FROM {table[kind]} WHERE id = %s", (ident,))
-        found = row.fetchone()
-        return None if found is None else str(found[0])
-    return None
+    if kind not in table:
+        return None
+    if kind != "stack":
+        found = conn.execute(
+            f"SELECT enterprise FROM {table[kind]} WHERE id = %s", (ident,)
+        ).fetchone()
+        if found is not None or kind != "point":
+            return None if found is None else str(found[0])
+    row = conn.execute(
+        "SELECT enterprise FROM console_stacks WHERE (id = %(id)s AND %(exact)s)"
+        " OR left(%(id)s, length(id) + 1) = id || '.' ORDER BY length(id) DESC LIMIT 1",
+        {"id": ident, "exact": kind == "stack"},
+    ).fetchone()
+    return None if row is None else str(row[0])

@@ -1,32 +1,45 @@
-"""Vendor publishing: which devices and points a caller may publish readings for."""
+"""Vendor publishing: the validator a caller's batch is checked with.
+
+The console validates with the same ``ingest.validate.Validator`` the adapters use, built from
+the registry tables (the park's copy in the database) instead of a park file. Its rules hold
+only the points of the caller's enterprise (every point for an administrator), so a point of
+another enterprise is reported as unknown: a vendor learns nothing about other tenants.
+"""
 
 from __future__ import annotations
 
+import json
+
 from console.auth import Scope
 from console.data import Conn
-from console.errors import BadRequest, Forbidden
+from ingest.park.index import stack_point_id
+from ingest.park.vocabulary import cems_species
+from ingest.validate import PointRule, Validator, point_rule
 
 
-def check_batch(conn: Conn, scope: Scope, device: str, points: list[str]) -> None:
-    """Refuse a batch whose device or points are not the caller's enterprise's (vendors) or
-    not in the park (administrators)."""
-    params = {"ent": scope.enterprise, "all": scope.role == "admin", "device": device}
-    row = conn.execute(
-        "SELECT 1 FROM console_devices WHERE id = %(device)s AND (enterprise = %(ent)s OR %(all)s)"
-        " UNION ALL SELECT 1 FROM console_stacks WHERE id = %(device)s"
-        " AND (enterprise = %(ent)s OR %(all)s)",
-        params,
-    ).fetchone()
-    if row is None:
-        raise Forbidden(f"device {device!r}: not a device of your enterprise")
-    known = {
-        r[0]
-        for r in conn.execute(
-            "SELECT id FROM console_points WHERE id = ANY(%(pts)s) AND (enterprise = %(ent)s"
-            " OR %(all)s)",
-            {**params, "pts": sorted(set(points))},
-        ).fetchall()
-    }
-    unknown = sorted(set(points) - known)
-    if unknown:
-        raise BadRequest(f"readings[].point {unknown[:5]}: not points of your enterprise")
+def validator_for(conn: Conn, scope: Scope) -> Validator:
+    """A validator over the points, devices and stacks ``scope`` may publish for."""
+    params = {"ent": scope.enterprise, "all": scope.role == "admin"}
+    where = "(enterprise = %(ent)s OR %(all)s)"
+    rules: dict[str, PointRule] = {}
+    for pid, ent, uom, kind, device in conn.execute(
+        f"SELECT id, enterprise, uom, kind, device FROM console_points WHERE {where}", params
+    ).fetchall():
+        rules[pid] = point_rule(pid, device, ent, uom, kind)
+    species = cems_species()
+    stacks = conn.execute(
+        f"SELECT id, enterprise, species FROM console_stacks WHERE {where}", params
+    ).fetchall()
+    for sid, ent, names in stacks:
+        for sp in names if isinstance(names, list) else json.loads(names):
+            spec = species.get(sp)
+            pid = stack_point_id(sid, sp)
+            rules[pid] = point_rule(pid, sid, ent, spec.uom if spec else "", "gauge")
+    validator = Validator(rules)
+    for did, ent in conn.execute(
+        f"SELECT id, enterprise FROM console_devices WHERE {where}", params
+    ).fetchall():
+        validator.sources[did] = ent
+    for sid, ent, _names in stacks:
+        validator.sources[sid] = ent
+    return validator

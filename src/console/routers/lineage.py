@@ -12,6 +12,7 @@ from typing import Any
 
 from fastapi import APIRouter, Path, Query
 
+from console.auth import Scope
 from console.deps import ConnDep, Reader
 from console.errors import Forbidden, NotFound
 from console.schemas import Ms
@@ -31,13 +32,14 @@ def _shape(result: dict[str, Any], detail: bool, limit: int) -> dict[str, Any]:
     return out
 
 
-def _enterprise_of(conn: Any, source: str) -> str:
+def _check_visible(conn: Any, scope: Scope, source: str) -> None:
+    """404, in the same words, for a source without records and for one of another
+    enterprise: a 403 would tell a tenant that the other's source exists."""
     row = conn.execute(
         "SELECT enterprise FROM emissions WHERE source = %s LIMIT 1", (source,)
     ).fetchone()
-    if row is None:
-        raise NotFound(f"no emission records of source {source!r}")
-    return str(row[0])
+    if row is None or not scope.may_see(str(row[0])):
+        raise NotFound(f"no emission records of source {source!r} in your scope")
 
 
 @router.get("/enterprise/{enterprise}")
@@ -79,8 +81,7 @@ def stack_hour(
 ) -> dict[str, Any]:
     """A stack's hourly CO₂ mass (CEMS, measured): the hour, its validity and the minute
     readings of the stack's species points."""
-    if not scope.may_see(_enterprise_of(conn, stack)):
-        raise Forbidden(f"stack {stack!r} is outside your scope")
+    _check_visible(conn, scope, stack)
     if hour_start_ms is None:
         row = conn.execute(
             "SELECT (extract(epoch FROM max(start_ts)) * 1000)::bigint FROM emissions"
@@ -103,8 +104,7 @@ def source_period(
     limit: int = _LIMIT,
 ) -> dict[str, Any]:
     """Any source's emissions over ``[start_ms, end_ms)`` (a line of a report)."""
-    if not scope.may_see(_enterprise_of(conn, source)):
-        raise Forbidden(f"source {source!r} is outside your scope")
+    _check_visible(conn, scope, source)
     result = lineage.source_lineage(conn, start_ms or 0, end_ms or 32503680000000, source=source,
                                      detail=detail)
     return _shape(result, detail, limit)

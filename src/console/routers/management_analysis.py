@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Query
 
 from console.deps import ConnDep, Reader
-from console.routers.management_common import mapped
+from console.routers.management_common import PERIODS_PATTERN, mapped
 from management import api
 
 router = APIRouter(prefix="/api/v1/management", tags=["management"])
@@ -20,6 +20,7 @@ def analysis(
     periods: str | None = Query(
         None,
         max_length=400,
+        pattern=PERIODS_PATTERN,
         description="comma-separated periods, oldest first; default: the current month",
     ),
 ) -> dict[str, Any]:

@@ -21,7 +21,10 @@ def assets(
     conn: ConnDep,
     scope: Reader,
     period: str | None = Query(
-        None, max_length=4, description="compliance year; default: the current one"
+        None,
+        max_length=4,
+        pattern=r"^\d{4}$",
+        description="compliance year; default: the current one",
     ),
     as_of: date | None = Query(None, description="default today"),
     allowance_price: float | None = Query(None, ge=0, description="CNY/t; default: inputs"),

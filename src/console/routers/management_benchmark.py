@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Query
 
 from console.deps import ConnDep, Reader
-from console.routers.management_common import mapped
+from console.routers.management_common import PERIOD_PATTERN, mapped
 from management import api
 
 router = APIRouter(prefix="/api/v1/management", tags=["management"])
@@ -19,7 +19,10 @@ def benchmark(
     conn: ConnDep,
     scope: Reader,
     period: str | None = Query(
-        None, max_length=7, description="YYYY-MM or YYYY; default: the current month"
+        None,
+        max_length=7,
+        pattern=PERIOD_PATTERN,
+        description="YYYY-MM or YYYY; default: the current month",
     ),
 ) -> dict[str, Any]:
     """Products (kgce per unit, grade, gaps), equipment classes and — for park-wide roles —

@@ -16,6 +16,10 @@ from console.errors import BadRequest, Forbidden, NotFound
 from management.api import NoInputs, OutOfScope, validation_message
 from nengtan.errors import ConfigError
 
+PERIOD_PATTERN = r"^\d{4}(-\d{2})?$"
+"""A period: ``YYYY`` (a year) or ``YYYY-MM`` (a month)."""
+PERIODS_PATTERN = r"^\d{4}(-\d{2})?(,\s*\d{4}(-\d{2})?)*$"
+
 
 @contextmanager
 def mapped() -> Iterator[None]:

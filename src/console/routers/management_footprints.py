@@ -8,13 +8,18 @@ from fastapi import APIRouter, Query
 from fastapi.responses import PlainTextResponse
 
 from console.deps import ConnDep, Reader
-from console.routers.management_common import mapped
+from console.routers.management_common import PERIOD_PATTERN, mapped
 from management import api
 
 router = APIRouter(prefix="/api/v1/management", tags=["management"])
 
 PRODUCT = Query(None, max_length=200, description="default: the enterprise's first output")
-PERIOD = Query(None, max_length=7, description="YYYY-MM or YYYY; default: the current month")
+PERIOD = Query(
+    None,
+    max_length=7,
+    pattern=PERIOD_PATTERN,
+    description="YYYY-MM or YYYY; default: the current month",
+)
 
 
 @router.get("/footprints/{enterprise}")
