@@ -2,9 +2,10 @@
 
 The pack holds the report (PDF, Excel, JSON), the activity data and factor tables, the lineage
 of every emission record (consumption intervals, raw readings with their batch and chain
-hashes), the CEMS hours with validity flags, manual entries, the evidence roots, leaves and
-batch chain, the output of ``nengtan evidence verify`` over the year and a standalone
-``verify_pack.py`` with the output of running it on the pack's own files.
+hashes), the CEMS hours with validity flags, manual entries, the evidence roots, the
+enterprise's own leaves with their Merkle audit paths (never the other enterprises' leaves that
+share its seals) and the batch chain, the output of ``nengtan evidence verify`` over the year
+and a standalone ``verify_pack.py`` with the output of running it on the pack's own files.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from evidence.audit import audit_paths
 from evidence.lineage import source_lineage
 from evidence.seals import Conn
 from evidence.verify import verify
@@ -56,13 +58,69 @@ def _dicts(conn: Conn, sql: str, args: tuple[Any, ...] = ()) -> list[dict[str, A
     return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
 
+def own_leaves(conn: Conn, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The sealed leaves of ``records`` (lineage rows with ``record_key`` and ``seal_id``), each
+    with its audit path to its seal's root as JSON ``[[side, hash], ...]``. The seals' other
+    leaves are read to compute the paths but never written: they are other enterprises' records."""
+    keys = {str(r["record_key"]) for r in records if r.get("seal_id") is not None}
+    seal_ids = sorted({int(r["seal_id"]) for r in records if r.get("seal_id") is not None})
+    by_seal: dict[int, list[tuple[int, str, str]]] = {}
+    for sid, ord_, key, h in conn.execute(
+        "SELECT seal_id, ord, record_key, leaf_hash FROM evidence_leaves WHERE seal_id = ANY(%s)"
+        " ORDER BY seal_id, ord",
+        (seal_ids,),
+    ).fetchall():
+        by_seal.setdefault(int(sid), []).append((int(ord_), str(key), str(h)))
+    out = []
+    for sid, leaves in by_seal.items():
+        mine = [i for i, (_, key, _) in enumerate(leaves) if key in keys]
+        paths = audit_paths([h for _, _, h in leaves], mine)
+        for i in mine:
+            ord_, key, h = leaves[i]
+            out.append({"seal_id": sid, "ord": ord_, "record_key": key, "leaf_hash": h,
+                        "audit_path": json.dumps([list(s) for s in paths[i]], separators=(",", ":"))})  # fmt: skip
+    return out
+
+
+_SHARED_CHECKS = ("seals", "published roots", "factor versions")
+"""Checks whose problems name nothing of any one enterprise (seal headers and chains, the
+park-wide factor library)."""
+
+
+def scoped_result(result: dict[str, Any], enterprise: str, detail: dict[str, Any]) -> dict[str, Any]:
+    """``nengtan evidence verify`` output as the pack shows it: the park-wide verdict and counts,
+    but only the problems that name this enterprise's own records, readings, batches, report or
+    a park-wide object; the others are counted in ``problems_withheld``, not listed, since
+    their names are other enterprises' record keys, points and devices."""
+    keys = {str(r["record_key"]) for k in ("emission_records", "consumption", "cems_hours")
+            for r in detail[k] if r.get("record_key")}  # fmt: skip
+    points = {str(r["point"]) for r in detail["raw_readings"]}
+    devices = {str(r["device"]) for r in detail["raw_readings"] if r.get("device")}
+
+    def mine(p: dict[str, Any]) -> bool:
+        rec = str(p["record"])
+        if p["check"] in _SHARED_CHECKS or rec in keys or rec.startswith(f"report_snapshots {enterprise} "):
+            return True
+        if rec.startswith("readings_raw point="):
+            return rec.removeprefix("readings_raw point=").rsplit(" ts=", 1)[0] in points
+        return any(f"(device {dv}, seq " in rec for dv in devices)
+
+    shown = [p for p in result["problems"] if mine(p)]
+    first = shown[0] if shown else None
+    return {**result, "problems": shown,
+            "first_broken_link": f"[{first['check']}] {first['record']}: {first['detail']}" if first else None,
+            "problems_withheld": len(result["problems"]) - len(shown)}  # fmt: skip
+
+
 def build_pack(conn: Conn, body: dict[str, Any], out_zip: Path) -> dict[str, Any]:
-    """Write the verification pack for a (frozen) report body; returns the verify result."""
+    """Write the verification pack for a (frozen) report body; returns the whole park's verify
+    result (for the operator; the pack holds only the enterprise's part of it)."""
     enterprise, year = body["entity"]["id"], int(body["period"]["year"])
     start, end = year_range_ms(year)
-    result = verify(conn, start, end).as_dict()
+    full = verify(conn, start, end).as_dict()
     lin = source_lineage(conn, start, end, enterprise=enterprise)
     detail = lin["detail"]
+    result = scoped_result(full, enterprise, detail)
     with tempfile.TemporaryDirectory(prefix="nengtan-pack-") as tmp:
         d = Path(tmp)
         write_report(body, d, FORMATS, result)
@@ -90,12 +148,9 @@ def build_pack(conn: Conn, body: dict[str, Any], out_zip: Path) -> dict[str, Any
         write_csv(d / "evidence_roots.csv", _dicts(conn,
             "SELECT seal_id, kind, scope, range_from, range_to, n_leaves, root, prev_seal_hash,"
             " seal_hash, sealed_at, published_at FROM evidence_seals ORDER BY seal_id"))  # fmt: skip
-        seal_ids = sorted({r["seal_id"] for k in ("emission_records", "consumption", "cems_hours")
-                           for r in detail[k] if r.get("seal_id") is not None})  # fmt: skip
-        write_csv(d / "evidence_leaves.csv", _dicts(conn,
-            "SELECT seal_id, ord, record_key, leaf_hash FROM evidence_leaves"
-            " WHERE seal_id = ANY(%s) ORDER BY seal_id, ord", (seal_ids,)),
-            ["seal_id", "ord", "record_key", "leaf_hash"])  # fmt: skip
+        own = [r for k in ("emission_records", "consumption", "cems_hours") for r in detail[k]]
+        write_csv(d / "evidence_leaves.csv", own_leaves(conn, own),
+                  ["seal_id", "ord", "record_key", "leaf_hash", "audit_path"])  # fmt: skip
         batch_keys = sorted({(r["topic"], r["partition"], r["offset"]) for r in detail["raw_readings"]
                              if r.get("topic") is not None})  # fmt: skip
         write_csv(d / "evidence_batches.csv", _dicts(conn,
@@ -118,8 +173,7 @@ def build_pack(conn: Conn, body: dict[str, Any], out_zip: Path) -> dict[str, Any
             for f in sorted(d.iterdir()):
                 z.write(f, f"{enterprise}-{year}/{f.name}")
         shutil.move(tmp_zip, out_zip)
-    result["pack_script_ok"] = run.returncode == 0
-    return result
+    return {**full, "pack_script_ok": run.returncode == 0}
 
 
 _README = """Verification pack: {enterprise}, {year}
@@ -134,9 +188,11 @@ cems_hourly.csv                CEMS stack-hours with validity and substitution f
 manual_entries.csv             manually entered readings: who, when, batch hash
 evidence_roots.csv             every seal (Merkle root, chained seal hash; also published on
                                Kafka topic nt.evidence.roots.v1 for external anchoring)
-evidence_leaves.csv            leaves of the seals covering this report's records
+evidence_leaves.csv            this enterprise's sealed leaves only, each with its Merkle audit
+                               path to its seal's root (JSON [side, sibling hash], leaf upwards)
 evidence_batches.csv           raw batches referenced (batch hash, chain)
-verify.json                    output of `nengtan evidence verify` over the year
+verify.json                    output of `nengtan evidence verify` over the year (verdict and
+                               counts park-wide; problems listed only for this enterprise)
 verify_pack.py                 standalone check of this pack (python3, standard library)
 verify_pack_output.txt         its output when the pack was made
 """

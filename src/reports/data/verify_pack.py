@@ -2,9 +2,11 @@
 
 Run in the unpacked pack: ``python3 verify_pack.py``. It recomputes, from the files of the pack
 and nothing else: each emission record's row hash (it must equal the leaf hash listed with it),
-the Merkle root of every sealed period from its leaves (RFC 6962), every seal's header hash and
-the seal chain, and the chain hash of every raw batch listed. It prints one line per check and
-exits 1 if any fails.
+each listed leaf's Merkle audit path up to the root of its seal (RFC 6962 hashing; the pack
+holds only this enterprise's leaves, so inclusion is shown by the path, not by the seal's other
+leaves), every seal's header hash and the seal chain, and the chain hash of every raw batch
+listed. It prints one line per check, names every leaf whose path misses its root, and exits 1
+if any fails.
 """
 
 from __future__ import annotations
@@ -22,15 +24,19 @@ def canonical(obj: Any) -> bytes:
                       allow_nan=False).encode("utf-8")  # fmt: skip
 
 
-def mth(leaves: list[bytes]) -> bytes:
-    if not leaves:
-        return hashlib.sha256(b"").digest()
-    if len(leaves) == 1:
-        return hashlib.sha256(b"\x00" + leaves[0]).digest()
-    k = 1
-    while k * 2 < len(leaves):
-        k *= 2
-    return hashlib.sha256(b"\x01" + mth(leaves[:k]) + mth(leaves[k:])).digest()
+def leaf_root(leaf_hex: str, path: list[list[str]]) -> str:
+    """The root a leaf hashes up to along its audit path ([side, sibling hash] from the leaf up:
+    leaf SHA-256(0x00 || leaf), node SHA-256(0x01 || left || right))."""
+    cur = hashlib.sha256(b"\x00" + bytes.fromhex(leaf_hex)).digest()
+    for side, sibling in path:
+        sib = bytes.fromhex(sibling)
+        if side == "left":
+            cur = hashlib.sha256(b"\x01" + sib + cur).digest()
+        elif side == "right":
+            cur = hashlib.sha256(b"\x01" + cur + sib).digest()
+        else:
+            raise ValueError(f"side {side!r}")
+    return cur.hex()
 
 
 def rows(name: str) -> list[dict[str, str]]:
@@ -49,11 +55,9 @@ def main() -> int:
         failures += 0 if ok else 1
         print(("ok    " if ok else "FAIL  ") + what)
 
-    leaves: dict[str, list[tuple[int, str, str]]] = {}
-    for r in rows("evidence_leaves.csv"):
-        leaves.setdefault(r["seal_id"], []).append((int(r["ord"]), r["record_key"], r["leaf_hash"]))
-    listed = {k for ls in leaves.values() for _, k, _ in ls}
-    by_key = {k: h for ls in leaves.values() for _, k, h in ls}
+    leaf_rows = rows("evidence_leaves.csv")
+    listed = {r["record_key"] for r in leaf_rows}
+    by_key = {r["record_key"]: r["leaf_hash"] for r in leaf_rows}
     n = bad = 0
     for r in rows("lineage_emission_records.csv"):
         row = {"source": r["source"], "enterprise": r["enterprise"], "category": r["category"],
@@ -61,6 +65,10 @@ def main() -> int:
                "co2e_t": float(r["co2e_t"]), "gases": json.loads(r["gases"]),
                "factor_id": r["factor_id"], "method": r["method"]}  # fmt: skip
         if r["record_key"] not in listed:
+            if r.get("seal_id"):
+                bad += 1
+                report(False, f"emission record {r['record_key']}: sealed (seal #{r['seal_id']})"
+                              " but its leaf is not in evidence_leaves.csv")  # fmt: skip
             continue
         n += 1
         if hashlib.sha256(canonical(row)).hexdigest() != by_key[r["record_key"]]:
@@ -68,6 +76,7 @@ def main() -> int:
             report(False, f"emission record {r['record_key']}: row hash differs from its leaf")
     report(bad == 0, f"{n} emission records hash to their sealed leaves")
     prev: dict[tuple[str, str], str] = {}
+    roots: dict[str, str] = {}
     for s in rows("evidence_roots.csv"):
         header = {"kind": s["kind"], "scope": s["scope"], "range_from": int(s["range_from"]),
                   "range_to": int(s["range_to"]), "n_leaves": int(s["n_leaves"]), "root": s["root"],
@@ -77,10 +86,19 @@ def main() -> int:
         if key in prev:
             ok = ok and prev[key] == s["prev_seal_hash"]
         prev[key] = s["seal_hash"]
-        if s["seal_id"] in leaves:
-            ls = [bytes.fromhex(h) for _, _, h in sorted(leaves[s["seal_id"]])]
-            ok = ok and mth(ls).hex() == s["root"] and len(ls) == int(s["n_leaves"])
+        roots[s["seal_id"]] = s["root"]
         report(ok, f"seal #{s['seal_id']} {s['kind']} {s['scope']} root {s['root'][:16]}…")
+    bad = 0
+    for r in leaf_rows:
+        try:
+            ok = leaf_root(r["leaf_hash"], json.loads(r["audit_path"])) == roots.get(r["seal_id"])
+        except (ValueError, TypeError):
+            ok = False
+        if not ok:
+            bad += 1
+            report(False, f"leaf {r['record_key']} (seal #{r['seal_id']}, ord {r['ord']}):"
+                          " its audit path does not give the seal's root")  # fmt: skip
+    report(bad == 0, f"{len(leaf_rows)} leaves are in their seals' roots (audit paths)")
     bad = 0
     batches = rows("evidence_batches.csv")
     for b in batches:
