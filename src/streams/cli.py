@@ -72,9 +72,29 @@ def register_bench(app: typer.Typer) -> None:
         points: int = typer.Option(50, min=1, help="counter points per device (batch size)"),
         devices: int = typer.Option(200, min=1),
         steps: int = typer.Option(60, min=2, help="batches per device, 10 s apart"),
+        broker: str | None = typer.Option(
+            None,
+            help="Kafka bootstrap: measure the output path (Faust Topic.send vs the "
+            "worker's batched outbox) on this broker instead",
+        ),
+        records: int = typer.Option(20_000, min=1_000, help="records per path (--broker)"),
     ) -> None:
         """Readings per second through the device processor on one core (no Kafka): the
-        per-batch and the columnar path on the same input."""
+        per-batch and the columnar path on the same input. With ``--broker``: records per
+        second and CPU per record of the worker's output path, old and new."""
+        if broker is not None:
+            from streams.send_bench import run as run_send
+
+            s = run_send(broker, records)
+            typer.echo(
+                f"Faust Topic.send: {s['records']:,.0f} records, {s['faust_records_per_s']:,.0f} "
+                f"records/s, {s['faust_cpu_us_per_record']:.1f} us CPU per record"
+            )
+            typer.echo(
+                f"outbox (batch per partition): {s['outbox_records_per_s']:,.0f} records/s, "
+                f"{s['outbox_cpu_us_per_record']:.1f} us CPU per record"
+            )
+            return
         from streams.bench import run
 
         r = run(points, devices, steps)
