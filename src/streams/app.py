@@ -182,10 +182,7 @@ def create_app(
         for event in events:
             raw = event.value or b""
             try:
-                batch = _loads(raw)
-                device = str(batch["device"])
-                if not isinstance(batch["readings"], list):
-                    raise TypeError("`readings` is not a list")
+                device, batch = _reading_batch(raw)
             except (ValueError, KeyError, TypeError) as exc:
                 await reject("streams", f"reading batch not readable: {exc}", raw)
                 continue
@@ -241,10 +238,7 @@ def create_app(
         kept in ``working`` (written to the table only after every output is acknowledged)."""
         raw = event.value or b""
         try:
-            batch = _loads(raw)
-            device = str(batch["device"])
-            if not isinstance(batch["readings"], list):
-                raise TypeError("`readings` is not a list")
+            device, batch = _reading_batch(raw)
         except (ValueError, KeyError, TypeError) as exc:
             await reject("streams", f"reading batch not readable: {exc}", raw)
             return []
@@ -422,6 +416,16 @@ def _loads(raw: bytes) -> Any:
         return orjson.loads(raw)
     except orjson.JSONDecodeError:
         return json.loads(raw)
+
+
+def _reading_batch(raw: bytes) -> tuple[str, dict[str, Any]]:
+    """(device, batch) of a ``nt.readings/1`` message; ValueError, KeyError or TypeError when
+    it is not one (the caller dead-letters it)."""
+    batch = _loads(raw)
+    device = str(batch["device"])
+    if not isinstance(batch["readings"], list):
+        raise TypeError("`readings` is not a list")
+    return device, batch
 
 
 def _measured(h: Any) -> dict[str, Any]:
